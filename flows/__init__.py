@@ -1,0 +1,1 @@
+"""Prefect flows and tasks: orchestration only, over the `ghsync` library."""

@@ -1,0 +1,50 @@
+"""Logging helpers: token masking, fingerprints, and a filter that redacts known secrets."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+
+_ELLIPSIS = "…"
+
+
+def mask_token(token: str) -> str:
+    """Show a token the way GitHub's UI does: its prefix and last four characters only.
+
+    `ghp_0123456789abcdef` -> `ghp_…cdef`; a token without a known prefix keeps none.
+    """
+    prefix = ""
+    for known in ("github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_"):
+        if token.startswith(known):
+            prefix = known
+            break
+    tail = token[-4:] if len(token) - len(prefix) > 8 else ""
+    return f"{prefix}{_ELLIPSIS}{tail}"
+
+
+def token_fingerprint(token: str) -> str:
+    """A stable, non-reversible name for a token (used in concurrency-limit names)."""
+    return hashlib.sha256(token.encode()).hexdigest()[:12]
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces every known secret in a log record's rendered message by its mask."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = message
+        for secret in self._secrets:
+            redacted = redacted.replace(secret, mask_token(secret))
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def get_logger(name: str) -> logging.Logger:
+    """The library's loggers live under `ghsync.`."""
+    return logging.getLogger(name if name.startswith("ghsync") else f"ghsync.{name}")
