@@ -1,0 +1,183 @@
+"""Every GraphQL operation (and every built batch) is valid against GitHub's schema and cheap."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import graphql
+import pytest
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
+
+from ghsync.errors import ConfigError
+from ghsync.github.operations import (
+    batch_results,
+    batch_variables,
+    build_batch,
+    load_operation,
+    operation_names,
+    operation_version,
+)
+
+BATCHED = ["RepoMetadata", "PullRequestNested", "CheckRunsNested"]
+
+
+@cache
+def github_schema() -> graphql.GraphQLSchema:
+    sdl = resources.files("ghsync.emulator").joinpath("schema.graphql").read_text("utf-8")
+    # graphql-core 3.3 rejects deprecations in GitHub's own schema: skip that schema check.
+    return graphql.build_schema(sdl, assume_valid_sdl=True, assume_valid=True)
+
+
+def estimate_cost(document: DocumentNode, variables: dict[str, Any]) -> int:
+    """GitHub's formula: one request per connection per possible parent, summed, / 100, >= 1.
+
+    Fields skipped by @include(if: false) / @skip(if: true) are not counted.
+    """
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    (operation,) = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+
+    def value(node: Any) -> Any:
+        return graphql.value_from_ast_untyped(node, variables)
+
+    def included(node: FieldNode | InlineFragmentNode | FragmentSpreadNode) -> bool:
+        for directive in node.directives or ():
+            (argument,) = directive.arguments
+            condition = bool(value(argument.value))
+            if (directive.name.value == "include") != condition:
+                return False
+        return True
+
+    def requests(selection_set: SelectionSetNode | None, parents: int) -> int:
+        total = 0
+        for selection in selection_set.selections if selection_set else ():
+            if not included(selection):
+                continue
+            if isinstance(selection, FragmentSpreadNode):
+                total += requests(fragments[selection.name.value].selection_set, parents)
+            elif isinstance(selection, InlineFragmentNode):
+                total += requests(selection.selection_set, parents)
+            else:
+                args = {a.name.value: value(a.value) for a in selection.arguments or ()}
+                size = args.get("first") or args.get("last")
+                if size is not None:
+                    total += parents + requests(selection.selection_set, parents * size)
+                elif "ids" in args:
+                    total += requests(selection.selection_set, parents * len(args["ids"]))
+                else:
+                    total += requests(selection.selection_set, parents)
+        return total
+
+    return max(1, round(requests(operation.selection_set, 1) / 100))
+
+
+def test_the_queries_folder_holds_every_operation_the_client_uses() -> None:
+    assert operation_names() == [
+        "CheckRuns",
+        "CheckRunsNested",
+        "OrgRepositories",
+        "PullRequestNested",
+        "PullRequestPage",
+        "RepoMetadata",
+        "Viewer",
+    ]
+
+
+@pytest.mark.parametrize("name", operation_names())
+def test_operation_is_valid_against_githubs_schema(name: str) -> None:
+    assert graphql.validate(github_schema(), load_operation(name)) == []
+
+
+@pytest.mark.parametrize("name", operation_names())
+def test_operation_asks_for_its_rate_limit(name: str) -> None:
+    text = graphql.print_ast(load_operation(name))
+    assert "rateLimit {" in text
+    for field in ("cost", "limit", "remaining", "resetAt", "used", "nodeCount"):
+        assert f"  {field}\n" in text
+
+
+@pytest.mark.parametrize("count", [1, 2, 50], ids=lambda n: f"{n}-items")
+@pytest.mark.parametrize("name", BATCHED)
+def test_built_batch_is_valid_and_has_one_alias_per_item(name: str, count: int) -> None:
+    document = build_batch(name, count)
+    assert graphql.validate(github_schema(), document) == []
+    (operation,) = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    aliases = [
+        s.alias.value
+        for s in operation.selection_set.selections
+        if isinstance(s, FieldNode) and s.alias is not None
+    ]
+    assert aliases == [f"item{i}" for i in range(count)]
+
+
+def test_batch_variables_are_suffixed_per_item_and_defaults_kept() -> None:
+    document = build_batch("PullRequestNested", 2)
+    (operation,) = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    names = [d.variable.name.value for d in operation.variable_definitions]
+    assert names[:2] == ["id_0", "id_1"]
+    assert "reviews_1" in names and "reviews" not in names
+    variables = batch_variables([{"id": "PR_a", "reviews": True}, {"id": "PR_b", "after": "c"}])
+    assert variables == {"id_0": "PR_a", "reviews_0": True, "id_1": "PR_b", "after_1": "c"}
+    assert graphql.validate(github_schema(), document) == []
+
+
+def test_batch_results_come_back_in_item_order_with_nulls() -> None:
+    data = {"item1": {"id": "b"}, "item0": {"id": "a"}, "rateLimit": {"cost": 1}}
+    assert batch_results(data, 3) == [{"id": "a"}, {"id": "b"}, None]
+
+
+def test_a_non_batched_operation_cannot_be_batched() -> None:
+    with pytest.raises(ConfigError, match="not batchable"):
+        build_batch("PullRequestPage", 2)
+
+
+def test_unknown_operation_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match="unknown GraphQL operation 'PullRequests'"):
+        load_operation("PullRequests")
+
+
+def test_operation_version_is_stable_and_distinct() -> None:
+    versions = {name: operation_version(name) for name in operation_names()}
+    assert versions["PullRequestPage"] == operation_version("PullRequestPage")
+    assert len(set(versions.values())) == len(versions)
+
+
+@pytest.mark.parametrize(
+    ("page_size", "points"),
+    [(25, 2), (50, 4), (100, 8)],
+    ids=["25-prs", "50-prs", "100-prs"],
+)
+def test_pull_request_page_cost_by_githubs_formula(page_size: int, points: int) -> None:
+    variables = {"owner": "o", "name": "n", "pageSize": page_size, "cursor": None}
+    assert estimate_cost(load_operation("PullRequestPage"), variables) == points
+
+
+def test_a_page_of_50_prs_costs_a_few_points() -> None:
+    variables = {"owner": "o", "name": "n", "pageSize": 50}
+    assert estimate_cost(load_operation("PullRequestPage"), variables) <= 5
+
+
+def test_metadata_of_50_repos_costs_one_point() -> None:
+    items = [{"owner": "o", "name": f"r{i}"} for i in range(50)]
+    assert estimate_cost(build_batch("RepoMetadata", 50), batch_variables(items)) == 1
+
+
+def test_nested_follow_up_for_50_prs_costs_one_point() -> None:
+    items = [{"id": f"PR_{i}", "after": "x", "commits": True} for i in range(50)]
+    assert estimate_cost(build_batch("PullRequestNested", 50), batch_variables(items)) == 1
+
+
+def test_check_runs_of_50_commits_cost_a_few_points() -> None:
+    variables = {"ids": [f"C_{i}" for i in range(50)]}
+    assert estimate_cost(load_operation("CheckRuns"), variables) <= 6
