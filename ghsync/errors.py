@@ -5,16 +5,27 @@ token, reset time, path). Callers branch on the two halves:
 
     GhsyncError
     ├── RetriableError            worth another try, later or elsewhere
-    │   └── (client: SecondaryRateLimited, ServerTimeout, ServerError, ConnectionFailed, ...)
+    │   ├── SecondaryRateLimited  GitHub's secondary limit outlasted the client's attempts
+    │   ├── ServerTimeout         502/504 or a timeout message: ask again with a smaller page
+    │   ├── ServerError           other 5xx or a malformed answer
+    │   └── ConnectionFailed      no answer (refused, dropped, reset)
     └── FatalError                another try gives the same answer: stop and say why
         ├── ConfigError           bad settings or input (no token, bad repo name, bad URL)
-        └── (client: TokensExhausted, AllTokensInvalid, RepoNotFound, RepoForbidden, ...;
-             warehouse: DatabaseLocked, DatabaseCorrupt, ...)
+        ├── TokensExhausted       every token parked past max_wait; carries reset_at
+        ├── AllTokensInvalid      every token answered 401
+        ├── AccessDenied          GitHub refuses a target (repo, org, node); carries it
+        │   ├── RepoNotFound      NOT_FOUND: unknown, or invisible to the tokens
+        │   ├── RepoForbidden     FORBIDDEN: e.g. an App token without access
+        │   └── InsufficientScopes  INSUFFICIENT_SCOPES: the token lacks a scope
+        ├── QueryRejected         any other GraphQL error (a bad query or argument)
+        └── (warehouse: DatabaseLocked, DatabaseCorrupt, ...)
 
 Messages never contain a token: use `ghsync.log.mask_token` when one must be named.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 
 class GhsyncError(Exception):
@@ -31,3 +42,109 @@ class FatalError(GhsyncError):
 
 class ConfigError(FatalError):
     """Bad configuration or user input, detected before any work is done."""
+
+
+# --- GitHub client -------------------------------------------------------------------------
+
+
+class SecondaryRateLimited(RetriableError):
+    """GitHub's secondary limit kept answering after the client's bounded attempts."""
+
+    def __init__(self, token_mask: str, retry_after: float | None) -> None:
+        wait = f"retry-after {retry_after:g} s" if retry_after is not None else "no retry-after"
+        super().__init__(f"secondary rate limit for token {token_mask} ({wait}); try later")
+        self.token_mask = token_mask
+        self.retry_after = retry_after
+
+
+class ServerTimeout(RetriableError):
+    """GitHub timed out (502/504): the query is too heavy; ask again with a smaller page."""
+
+    def __init__(self, operation: str, page_size: int | None) -> None:
+        hint = f"; retry with first: {max(1, page_size // 2)}" if page_size else ""
+        super().__init__(f"{operation}: GitHub timed out computing the answer{hint}")
+        self.operation = operation
+        self.page_size = page_size
+
+    @property
+    def smaller_page_size(self) -> int | None:
+        """Half the page size that timed out (at least 1), or None when the query has none."""
+        return max(1, self.page_size // 2) if self.page_size else None
+
+
+class ServerError(RetriableError):
+    """GitHub answered 5xx (not a timeout) or an answer that is not GraphQL."""
+
+    def __init__(self, operation: str, status: int | None, detail: str) -> None:
+        code = f"HTTP {status}" if status is not None else "a malformed answer"
+        super().__init__(f"{operation}: GitHub answered {code}: {detail}")
+        self.operation = operation
+        self.status = status
+
+
+class ConnectionFailed(RetriableError):
+    """No answer from GitHub: connection refused, dropped or reset."""
+
+    def __init__(self, operation: str, url: str, detail: str) -> None:
+        super().__init__(f"{operation}: no answer from {url}: {detail}")
+        self.operation = operation
+        self.url = url
+
+
+class TokensExhausted(FatalError):
+    """Every usable token is rate limited until later than the configured maximum wait."""
+
+    def __init__(self, reset_at: datetime, token_masks: list[str]) -> None:
+        super().__init__(
+            f"all tokens ({', '.join(token_masks)}) are rate limited until "
+            f"{reset_at.isoformat()}; finished pages are kept, run again after that time"
+        )
+        self.reset_at = reset_at
+        self.token_masks = token_masks
+
+
+class AllTokensInvalid(FatalError):
+    """Every configured token was rejected with 401 Bad credentials."""
+
+    def __init__(self, token_masks: list[str]) -> None:
+        super().__init__(
+            f"every token was rejected by GitHub (401 Bad credentials): {', '.join(token_masks)};"
+            " check GITHUB_TOKENS / GITHUB_TOKEN"
+        )
+        self.token_masks = token_masks
+
+
+class AccessDenied(FatalError):
+    """GitHub refuses a target (repository, organization or node); retrying will not help."""
+
+    reason = "is not accessible"
+
+    def __init__(self, target: str, detail: str) -> None:
+        super().__init__(f"{target} {self.reason}: {detail}")
+        self.target = target
+
+
+class RepoNotFound(AccessDenied):
+    """NOT_FOUND: the repository does not exist or the tokens cannot see it."""
+
+    reason = "was not found (or is invisible to the configured tokens)"
+
+
+class RepoForbidden(AccessDenied):
+    """FORBIDDEN: the token may not read this target (e.g. an App without access)."""
+
+    reason = "is forbidden to the configured tokens"
+
+
+class InsufficientScopes(AccessDenied):
+    """INSUFFICIENT_SCOPES: the token lacks an OAuth scope the query needs."""
+
+    reason = "needs scopes the token does not have"
+
+
+class QueryRejected(FatalError):
+    """GitHub rejected the query itself (a bad argument or field): a bug, not a condition."""
+
+    def __init__(self, operation: str, detail: str) -> None:
+        super().__init__(f"{operation} was rejected by GitHub: {detail}")
+        self.operation = operation
