@@ -1,0 +1,316 @@
+"""Serving GraphQL over the world: GitHub's real schema, graphql-core, one generic resolver.
+
+The resolver serves dict objects as they are, turns lists into connections where the schema has
+them, and knows the few fields that need logic (lookups, filters, orderings, rollups). A field
+the emulator does not model fails loudly instead of answering null.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    build_schema,
+    execute,
+    get_named_type,
+    is_non_null_type,
+    parse,
+    validate,
+)
+
+from ghsync.emulator.connections import CursorError, Obj, connection, ordered, positional
+from ghsync.emulator.world import World
+
+
+class GitHubError(Exception):
+    """An error GitHub reports in `errors[]` with a `type` (NOT_FOUND, FORBIDDEN, ...)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass
+class RequestContext:
+    """What resolvers may know about the request being served."""
+
+    world: World
+    viewer: Obj
+    rate_limit: Obj
+    dry_run: bool = False
+    nodes_returned: int = 0
+
+
+@cache
+def github_schema() -> GraphQLSchema:
+    """GitHub's public schema (vendored, MIT), built once per process."""
+    sdl = resources.files("ghsync.emulator").joinpath("schema.graphql").read_text("utf-8")
+    schema = build_schema(sdl, assume_valid_sdl=True)
+    # GitHub's SDL breaks two of graphql-core's schema rules (deprecated interface fields), and
+    # validate() re-checks the schema: record it as checked, as assume_valid_sdl means.
+    schema._validation_errors = []
+    return schema
+
+
+_documents: dict[str, DocumentNode | list[GraphQLError]] = {}
+
+
+def parse_and_validate(query: str) -> DocumentNode | list[GraphQLError]:
+    """The parsed document, or its syntax/validation errors; cached per query text."""
+    if query not in _documents:
+        if len(_documents) > 512:
+            _documents.clear()
+        try:
+            document = parse(query)
+        except GraphQLError as error:
+            _documents[query] = [error]
+        else:
+            errors = validate(github_schema(), document)
+            _documents[query] = errors or document
+    return _documents[query]
+
+
+def run(
+    document: DocumentNode,
+    variables: dict[str, Any],
+    operation_name: str | None,
+    context: RequestContext,
+) -> ExecutionResult:
+    """Execute a validated document against the world."""
+    result = execute(
+        github_schema(),
+        document,
+        variable_values=variables,
+        operation_name=operation_name,
+        context_value=context,
+        field_resolver=resolve_field,
+    )
+    assert isinstance(result, ExecutionResult)
+    return result
+
+
+def format_error(error: GraphQLError) -> dict[str, Any]:
+    """GitHub's error shape: `type` at the top level for typed errors."""
+    formatted: dict[str, Any] = dict(error.formatted)
+    original = error.original_error
+    if isinstance(original, GitHubError):
+        formatted = {"type": original.kind, **formatted}
+    return formatted
+
+
+# --- resolvers --------------------------------------------------------------------------------
+
+Resolver = Callable[..., Any]
+PAGING = {"first", "last", "after", "before"}
+
+
+def resolve_field(source: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
+    """The one field resolver: special cases first, then the dict's value (as a connection)."""
+    context: RequestContext = info.context
+    special = SPECIAL.get((info.parent_type.name, info.field_name))
+    if special is not None:
+        return special(source, context, **args)
+    if not isinstance(source, dict):
+        return None
+    name = info.field_name
+    if name not in source:
+        if is_non_null_type(info.return_type):
+            raise GitHubError(
+                "EMULATOR_UNSUPPORTED",
+                f"ghsync emulator: {info.parent_type.name}.{name} is not modelled",
+            )
+        return None
+    value = source[name]
+    if isinstance(value, list) and get_named_type(info.return_type).name.endswith("Connection"):
+        _reject_unmodelled(info, allowed=set())
+        items, keys = positional(value)
+        return _page(context, items, keys, args)
+    return value
+
+
+def _reject_unmodelled(info: GraphQLResolveInfo[Any], allowed: set[str]) -> None:
+    """Fail on arguments the query sets explicitly that the emulator would silently ignore."""
+    explicit = {arg.name.value for node in info.field_nodes for arg in node.arguments or ()}
+    extra = explicit - PAGING - allowed
+    if extra:
+        raise GitHubError(
+            "EMULATOR_UNSUPPORTED",
+            f"ghsync emulator: argument(s) {sorted(extra)} of "
+            f"{info.parent_type.name}.{info.field_name} are not modelled",
+        )
+
+
+def _page(
+    context: RequestContext,
+    items: list[Obj],
+    keys: list[Any],
+    args: dict[str, Any],
+    descending: bool = False,
+) -> Obj:
+    try:
+        result = connection(items, keys, args, descending=descending)
+    except (CursorError, TypeError) as error:
+        raise GitHubError("INVALID_CURSOR_ARGUMENTS", str(error)) from error
+    context.nodes_returned += len(result["nodes"])
+    return result
+
+
+def _repository(_: Any, context: RequestContext, owner: str, name: str, **__: Any) -> Obj | None:
+    if context.dry_run:
+        return None
+    repo = context.world.find_repo(owner, name)
+    if repo is None:
+        raise GitHubError(
+            "NOT_FOUND", f"Could not resolve to a Repository with the name '{owner}/{name}'."
+        )
+    return repo
+
+
+def _organization(_: Any, context: RequestContext, login: str) -> Obj | None:
+    if context.dry_run:
+        return None
+    org = context.world.orgs.get(login.lower())
+    if org is None:
+        raise GitHubError(
+            "NOT_FOUND", f"Could not resolve to an Organization with the login of '{login}'."
+        )
+    return org
+
+
+def _user(_: Any, context: RequestContext, login: str) -> Obj | None:
+    user = context.world.users.get(login)
+    if user is None or user["__typename"] != "User":
+        raise GitHubError("NOT_FOUND", f"Could not resolve to a User with the login of '{login}'.")
+    return user
+
+
+def _node(_: Any, context: RequestContext, id: str) -> Obj | None:
+    if context.dry_run:
+        return None
+    found = context.world.nodes.get(id)
+    if found is None:
+        raise GitHubError("NOT_FOUND", f"Could not resolve to a node with the global id of '{id}'")
+    return found
+
+
+def _nodes(_: Any, context: RequestContext, ids: list[str]) -> list[Obj | None]:
+    if context.dry_run:
+        return []
+    missing = [i for i in ids if i not in context.world.nodes]
+    if missing:
+        raise GitHubError(
+            "NOT_FOUND", f"Could not resolve to a node with the global id of '{missing[0]}'"
+        )
+    return [context.world.nodes[i] for i in ids]
+
+
+def _pull_requests(repo: Obj, context: RequestContext, **args: Any) -> Obj:
+    states = tuple(sorted(args.pop("states", None) or ()))
+    labels = tuple(sorted(args.pop("labels", None) or ()))
+    base, head = args.pop("baseRefName", None), args.pop("headRefName", None)
+    order = args.pop("orderBy", None) or {"field": "CREATED_AT", "direction": "ASC"}
+    field_name = {"CREATED_AT": "createdAt", "UPDATED_AT": "updatedAt"}.get(order["field"])
+    if field_name is None:
+        raise GitHubError("EMULATOR_UNSUPPORTED", f"ghsync emulator: orderBy {order['field']}")
+    cache_key = (repo["id"], states, labels, base, head, field_name)
+    entry = context.world.sorted_cache.get(cache_key)
+    if entry is None or entry[0] != repo["_version"]:
+        chosen = [
+            pr
+            for pr in repo["pullRequests"]
+            if (not states or pr["state"] in states)
+            and (not labels or {label["name"] for label in pr["labels"]} & set(labels))
+            and (base is None or pr["baseRefName"] == base)
+            and (head is None or pr["headRefName"] == head)
+        ]
+        entry = (repo["_version"], *ordered(chosen, lambda pr: pr[field_name]))
+        context.world.sorted_cache[cache_key] = entry
+    _, items, keys = entry
+    return _page(context, items, keys, args, descending=order["direction"] == "DESC")
+
+
+def _repositories(owner: Obj, context: RequestContext, **args: Any) -> Obj:
+    archived, fork = args.pop("isArchived", None), args.pop("isFork", None)
+    order = args.pop("orderBy", None) or {"field": "NAME", "direction": "ASC"}
+    extra = {k for k, v in args.items() if v is not None and k not in PAGING}
+    if extra:
+        raise GitHubError("EMULATOR_UNSUPPORTED", f"ghsync emulator: {sorted(extra)}")
+    field_name = {
+        "NAME": "name",
+        "CREATED_AT": "createdAt",
+        "UPDATED_AT": "updatedAt",
+        "PUSHED_AT": "pushedAt",
+    }.get(order["field"], "name")
+    chosen = [
+        repo
+        for repo in owner.get("repositories", [])
+        if (archived is None or repo["isArchived"] == archived)
+        and (fork is None or repo["isFork"] == fork)
+    ]
+    items, keys = ordered(chosen, lambda repo: repo[field_name])
+    return _page(context, items, keys, args, descending=order["direction"] == "DESC")
+
+
+def _check_runs(suite: Obj, context: RequestContext, **args: Any) -> Obj:
+    """CheckSuite.checkRuns: latest run per name unless `filterBy: {checkType: ALL}`."""
+    filter_by = args.pop("filterBy", None) or {}
+    runs: list[Obj] = suite["checkRuns"]
+    if filter_by.get("checkType", "LATEST") == "LATEST":
+        latest = {run["name"]: run for run in runs}
+        runs = [run for run in runs if latest[run["name"]] is run]
+    if filter_by.get("checkName"):
+        runs = [run for run in runs if run["name"] == filter_by["checkName"]]
+    if filter_by.get("conclusions"):
+        runs = [run for run in runs if run["conclusion"] in filter_by["conclusions"]]
+    items, keys = positional(runs)
+    return _page(context, items, keys, args)
+
+
+def _status_check_rollup(commit: Obj, context: RequestContext) -> Obj | None:
+    runs = [run for suite in commit["checkSuites"] for run in suite["checkRuns"]]
+    latest = list({run["name"]: run for run in runs}.values())
+    contexts = latest + (commit["status"]["contexts"] if commit["status"] else [])
+    if not contexts:
+        return None
+    outcomes = {
+        run["conclusion"] if run["__typename"] == "CheckRun" else run["state"] for run in contexts
+    }
+    state = (
+        "FAILURE"
+        if outcomes & {"FAILURE", "ERROR", "TIMED_OUT", "CANCELLED"}
+        else "PENDING"
+        if None in outcomes or "PENDING" in outcomes
+        else "SUCCESS"
+    )
+    return {
+        "__typename": "StatusCheckRollup",
+        "id": f"SCR_{commit['oid']}",
+        "state": state,
+        "commit": commit,
+        "contexts": contexts,
+    }
+
+
+SPECIAL: dict[tuple[str, str], Resolver] = {
+    ("Query", "repository"): _repository,
+    ("Query", "organization"): _organization,
+    ("Query", "user"): _user,
+    ("Query", "node"): _node,
+    ("Query", "nodes"): _nodes,
+    ("Query", "viewer"): lambda _, context: context.viewer,
+    ("Query", "rateLimit"): lambda _, context, **__: context.rate_limit,
+    ("Repository", "pullRequests"): _pull_requests,
+    ("Organization", "repositories"): _repositories,
+    ("User", "repositories"): _repositories,
+    ("CheckSuite", "checkRuns"): _check_runs,
+    ("Commit", "statusCheckRollup"): _status_check_rollup,
+}

@@ -1,0 +1,101 @@
+"""Per-token primary budgets and per-account secondary limits, as GitHub applies them."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ghsync.emulator.config import EmulatorConfig
+
+SECONDARY_MESSAGE = (
+    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "
+    "If you reach out to GitHub Support for help, please include the request ID {request_id}."
+)
+SECONDARY_DOCS = (
+    "https://docs.github.com/graphql/overview/rate-limits-and-node-limits-for-the-graphql-api"
+    "#secondary-rate-limits"
+)
+
+
+@dataclass
+class Budget:
+    """One token's primary budget for one resource (`graphql` or `core`)."""
+
+    limit: int
+    used: int
+    reset_at: float
+
+    @property
+    def remaining(self) -> int:
+        return max(self.limit - self.used, 0)
+
+    def headers(self, resource: str) -> dict[str, str]:
+        """GitHub's x-ratelimit-* headers."""
+        return {
+            "x-ratelimit-limit": str(self.limit),
+            "x-ratelimit-remaining": str(self.remaining),
+            "x-ratelimit-used": str(self.used),
+            "x-ratelimit-reset": str(int(self.reset_at)),
+            "x-ratelimit-resource": resource,
+        }
+
+
+class Limits:
+    """Budgets per token, concurrency and points-per-minute per account, revocations."""
+
+    def __init__(self, config: EmulatorConfig, clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.clock = clock
+        self.accounts = config.accounts()
+        self.labels = {token: f"token-{i}" for i, token in enumerate(self.accounts, start=1)}
+        self._budgets: dict[tuple[str, str], Budget] = {}
+        self.inflight: Counter[str] = Counter()
+        self._minute: dict[str, deque[tuple[float, int]]] = {}
+        self.requests: Counter[str] = Counter()
+        self.revoked: set[str] = set()
+
+    def budget(self, token: str, resource: str = "graphql") -> Budget:
+        """The token's budget, renewed when its window has passed."""
+        now = self.clock()
+        budget = self._budgets.get((token, resource))
+        if budget is None or now >= budget.reset_at:
+            budget = Budget(self.config.points_per_hour, 0, now + self.config.reset_seconds)
+            self._budgets[(token, resource)] = budget
+        return budget
+
+    def set_budget(self, token: str, remaining: int | None, reset_in: float | None) -> Budget:
+        """Force a token's state (tests: 'exhausted, resets in 2 s')."""
+        budget = self.budget(token)
+        if remaining is not None:
+            budget.used = budget.limit - remaining
+        if reset_in is not None:
+            budget.reset_at = self.clock() + reset_in
+        return budget
+
+    def is_authorised(self, token: str | None, revoke_after: dict[str, int]) -> bool:
+        """Known, not revoked; counts the request towards `revoke_after` (token -> N)."""
+        if token is None or token not in self.accounts or token in self.revoked:
+            return False
+        self.requests[token] += 1
+        limit = revoke_after.get(token)
+        if limit is not None and self.requests[token] > limit:
+            self.revoked.add(token)
+            return False
+        return True
+
+    def points_last_minute(self, account: str) -> int:
+        """Points the account spent in the last 60 s."""
+        window = self._minute.setdefault(account, deque())
+        horizon = self.clock() - 60
+        while window and window[0][0] < horizon:
+            window.popleft()
+        return sum(points for _, points in window)
+
+    def charge(self, token: str, points: int) -> Budget:
+        """Spend points from the token's budget and its account's minute window."""
+        budget = self.budget(token)
+        budget.used += points
+        self._minute.setdefault(self.accounts[token], deque()).append((self.clock(), points))
+        return budget

@@ -1,0 +1,167 @@
+"""Start and stop the emulator: in the caller's event loop, in a background thread, or forever.
+
+`Emulator` is the handle tests use: URLs, and the admin operations as plain method calls (run
+on the server's loop, so a test thread never races a request being served).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from ghsync.emulator.activity import apply_activity
+from ghsync.emulator.config import EmulatorConfig, FaultConfig
+from ghsync.emulator.server import EmulatorState, build_app
+from ghsync.emulator.truth import repository_truth, summary
+
+T = TypeVar("T")
+
+
+class Emulator:
+    """A running emulator: where it listens, and its admin operations."""
+
+    def __init__(self, state: EmulatorState, url: str, loop: asyncio.AbstractEventLoop) -> None:
+        self.state = state
+        self.url = url
+        self._loop = loop
+
+    @property
+    def graphql_url(self) -> str:
+        return f"{self.url}/graphql"
+
+    @property
+    def api_url(self) -> str:
+        return self.url
+
+    def _call(self, action: Callable[[], T]) -> T:
+        """Run `action` on the server's loop (directly when already on it)."""
+        try:
+            on_loop = asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop or not self._loop.is_running():
+            return action()
+
+        async def wrapped() -> T:
+            return action()
+
+        return asyncio.run_coroutine_threadsafe(wrapped(), self._loop).result()
+
+    def set_faults(self, faults: FaultConfig | None = None, **changes: Any) -> FaultConfig:
+        """Replace the faults, or change some of their fields."""
+
+        def apply() -> FaultConfig:
+            self.state.faults = (faults or self.state.faults).merged(changes)
+            return self.state.faults
+
+        return self._call(apply)
+
+    def set_token_budget(
+        self, token: str, remaining: int | None = None, reset_in: float | None = None
+    ) -> None:
+        """Force a token's remaining points and/or the seconds until its reset."""
+        self._call(lambda: self.state.limits.set_budget(token, remaining, reset_in))
+
+    def stats(self) -> dict[str, Any]:
+        """Requests, answers by kind, points charged per token (named `token-N`)."""
+        return self._call(self.state.stats_snapshot)
+
+    def reset_stats(self) -> None:
+        """Zero the counters (not the budgets)."""
+
+        def reset() -> None:
+            self.state.stats.clear()
+            self.state.points.clear()
+
+        self._call(reset)
+
+    def truth(self, repo: str) -> dict[str, Any] | None:
+        """The complete ground truth of one repository (`owner/name`)."""
+        owner, _, name = repo.partition("/")
+        return self._call(lambda: repository_truth(self.state.world, owner, name))
+
+    def activity(self, action: str, repo: str, number: int | None = None) -> dict[str, Any]:
+        """Change a pull request as a team would (see `activity.ACTIONS`)."""
+
+        def apply() -> dict[str, Any]:
+            pr = apply_activity(self.state.world, self.state.activity_rng, action, repo, number)
+            return {"number": pr["number"], "updatedAt": pr["updatedAt"], "state": pr["state"]}
+
+        return self._call(apply)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts of what is served, per repository."""
+        return self._call(lambda: summary(self.state.world))
+
+
+@asynccontextmanager
+async def started_emulator(
+    config: EmulatorConfig, host: str = "127.0.0.1", port: int = 0
+) -> AsyncIterator[Emulator]:
+    """Serve in the running event loop (port 0: a free port)."""
+    state = EmulatorState(config)
+    runner = web.AppRunner(build_app(state), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound_host, bound_port = runner.addresses[0][:2]
+    try:
+        yield Emulator(state, f"http://{bound_host}:{bound_port}", asyncio.get_running_loop())
+    finally:
+        await runner.cleanup()
+
+
+@contextmanager
+def running_emulator(
+    config: EmulatorConfig, host: str = "127.0.0.1", port: int = 0
+) -> Iterator[Emulator]:
+    """Serve from a background thread with its own loop, for synchronous callers and tests."""
+    loop = asyncio.new_event_loop()
+    ready: list[Emulator] = []
+    started = threading.Event()
+    stop = asyncio.Event()
+    failure: list[BaseException] = []
+
+    async def serve() -> None:
+        try:
+            async with started_emulator(config, host, port) as emulator:
+                ready.append(emulator)
+                started.set()
+                await stop.wait()
+        except BaseException as error:  # reported to the caller below
+            failure.append(error)
+            started.set()
+
+    thread = threading.Thread(
+        target=loop.run_until_complete, args=(serve(),), name="ghsync-emulator", daemon=True
+    )
+    thread.start()
+    started.wait()
+    if failure:
+        raise failure[0]
+    try:
+        yield ready[0]
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=10)
+        loop.close()
+
+
+def serve_forever(
+    config: EmulatorConfig, host: str, port: int, on_ready: Callable[[Emulator], None]
+) -> None:
+    """Serve until interrupted (the `ghsync emulator serve` command)."""
+
+    async def main() -> None:
+        async with started_emulator(config, host, port) as emulator:
+            on_ready(emulator)
+            await asyncio.Event().wait()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())

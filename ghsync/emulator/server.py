@@ -1,0 +1,310 @@
+"""The emulator's HTTP surface: GraphQL, the REST endpoints ghsync uses, and admin endpoints.
+
+Order of checks per GraphQL request, as GitHub answers: credentials (401), injected faults
+(dropped connection, secondary storm), concurrent requests per account (secondary 403/429),
+syntax and schema validation, pagination rules, primary budget (200 + RATE_LIMITED), points per
+minute per account (secondary), then the charge, random 5xx and heavy-query timeouts (502, both
+still cost points, as on GitHub), execution and latency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from graphql import DocumentNode, FragmentDefinitionNode, get_operation_ast
+
+from ghsync.emulator import graph
+from ghsync.emulator.activity import ActivityError, apply_activity
+from ghsync.emulator.config import EmulatorConfig
+from ghsync.emulator.cost import QueryCost, analyse
+from ghsync.emulator.dataset import build_world
+from ghsync.emulator.limits import SECONDARY_DOCS, SECONDARY_MESSAGE, Budget, Limits
+from ghsync.emulator.responses import bearer_token, json_response, unauthorized
+from ghsync.emulator.rest import add_rest_routes
+from ghsync.emulator.truth import repository_truth, summary
+from ghsync.emulator.world import iso
+
+TIMEOUT_JSON = {
+    "data": None,
+    "errors": [
+        {
+            "message": "Something went wrong while executing your query. This may be the "
+            "result of a timeout, or it could be a GitHub bug. Please include `{id}` when "
+            "reporting this issue."
+        }
+    ],
+}
+TIMEOUT_HTML = (
+    "<!DOCTYPE html><html><head><title>Unicorn! · GitHub</title></head><body>"
+    "<p>We couldn't respond to your request in time. Sorry about that. Please try resubmitting "
+    "your request and contact us if the problem persists.</p></body></html>"
+)
+
+
+class EmulatorState:
+    """The world, the limits, the faults and the counters of one running emulator."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.world = build_world(config)
+        self.limits = Limits(config)
+        self.faults = config.faults
+        self.rng = random.Random(f"faults:{config.seed}")
+        self.activity_rng = random.Random(f"activity:{config.seed}")
+        self.stats: Counter[str] = Counter()
+        self.points: Counter[str] = Counter()
+
+    def stats_snapshot(self) -> dict[str, Any]:
+        """Counters for tests and benchmarks; tokens named `token-N`, never by value."""
+        return {
+            "counters": dict(self.stats),
+            "points": {self.limits.labels[t]: p for t, p in self.points.items()},
+            "points_total": sum(self.points.values()),
+            "remaining": {
+                label: self.limits.budget(token).remaining
+                for token, label in self.limits.labels.items()
+            },
+        }
+
+
+def secondary_limited(state: EmulatorState, budget: Budget) -> web.Response:
+    """403 or 429 with retry-after and GitHub's message (which status: seeded coin)."""
+    state.stats["secondary"] += 1
+    request_id = uuid.uuid4().hex[:20].upper()
+    headers = {**budget.headers("graphql"), "retry-after": str(state.faults.secondary_retry_after)}
+    body = {
+        "documentation_url": SECONDARY_DOCS,
+        "message": SECONDARY_MESSAGE.format(request_id=request_id),
+    }
+    return json_response(body, status=state.rng.choice([403, 429]), headers=headers)
+
+
+async def handle_graphql(request: web.Request) -> web.StreamResponse:
+    state: EmulatorState = request.app["state"]
+    state.stats["requests"] += 1
+    state.stats["graphql_requests"] += 1
+    token = bearer_token(request)
+    if not state.limits.is_authorised(token, state.faults.revoke_after):
+        state.stats["unauthorized"] += 1
+        return unauthorized()
+    assert token is not None
+    account = state.limits.accounts[token]
+    faults = state.faults
+    if faults.drop_rate and state.rng.random() < faults.drop_rate:
+        state.stats["dropped"] += 1
+        assert request.transport is not None
+        request.transport.abort()
+        return web.Response(status=500)
+    budget = state.limits.budget(token)
+    if faults.secondary_rate and state.rng.random() < faults.secondary_rate:
+        return secondary_limited(state, budget)
+    if state.limits.inflight[account] >= state.config.max_concurrent_per_account:
+        return secondary_limited(state, budget)
+    state.limits.inflight[account] += 1
+    try:
+        return await _answer_graphql(request, state, token, account)
+    finally:
+        state.limits.inflight[account] -= 1
+
+
+async def _answer_graphql(
+    request: web.Request, state: EmulatorState, token: str, account: str
+) -> web.StreamResponse:
+    budget = state.limits.budget(token)
+    try:
+        payload = await request.json()
+        query, variables = payload["query"], payload.get("variables") or {}
+        operation_name = payload.get("operationName")
+    except (ValueError, KeyError, TypeError):
+        return json_response({"message": "Problems parsing JSON"}, 400, budget.headers("graphql"))
+    document = graph.parse_and_validate(query)
+    if isinstance(document, list):
+        errors = [graph.format_error(error) for error in document]
+        return json_response({"errors": errors}, headers=budget.headers("graphql"))
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return json_response(
+            {"errors": [{"message": f"No operation named {operation_name!r}"}]},
+            headers=budget.headers("graphql"),
+        )
+    cost = analyse(graph.github_schema(), operation, fragments_of(document), variables)
+    if cost.errors:
+        return json_response({"errors": cost.errors}, headers=budget.headers("graphql"))
+    points = 0 if cost.dry_run else cost.points
+    if points > budget.remaining:
+        state.stats["rate_limited"] += 1
+        user_id = state.world.users[account]["databaseId"]
+        return json_response(
+            {
+                "errors": [
+                    {
+                        "type": "RATE_LIMITED",
+                        "code": "graphql_rate_limit",
+                        "message": f"API rate limit exceeded for user ID {user_id}.",
+                    }
+                ]
+            },
+            headers=budget.headers("graphql"),
+        )
+    if (
+        state.limits.points_last_minute(account) + points
+        > state.config.points_per_minute_per_account
+    ):
+        return secondary_limited(state, budget)
+    state.limits.charge(token, points)
+    state.points[token] += points
+    faults = state.faults
+    if faults.error_rate and state.rng.random() < faults.error_rate:
+        status = state.rng.choice([500, 502, 503])
+        state.stats[f"http_{status}"] += 1
+        return json_response({"message": "Server Error"}, status, budget.headers("graphql"))
+    if (
+        faults.timeout_node_threshold is not None
+        and cost.node_count > faults.timeout_node_threshold
+    ):
+        return _timeout(state, budget)
+    return await _execute(state, document, variables, operation_name, cost, token, budget)
+
+
+async def _execute(
+    state: EmulatorState,
+    document: DocumentNode,
+    variables: dict[str, Any],
+    operation_name: str | None,
+    cost: QueryCost,
+    token: str,
+    budget: Budget,
+) -> web.Response:
+    rate_limit = {
+        "cost": cost.points,
+        "limit": budget.limit,
+        "remaining": budget.remaining,
+        "used": budget.used,
+        "resetAt": iso_epoch(budget.reset_at),
+        "nodeCount": cost.node_count,
+    }
+    viewer = state.world.users[state.limits.accounts[token]]
+    context = graph.RequestContext(state.world, viewer, rate_limit, dry_run=cost.dry_run)
+    result = graph.run(document, variables, operation_name, context)
+    body: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        body["errors"] = [graph.format_error(error) for error in result.errors]
+    delay = state.faults.latency_ms + state.faults.latency_per_node_ms * context.nodes_returned
+    if delay:
+        await asyncio.sleep(delay / 1000)
+    state.stats["ok"] += 1
+    return json_response(body, headers=budget.headers("graphql"))
+
+
+def _timeout(state: EmulatorState, budget: Budget) -> web.Response:
+    state.stats["timeouts"] += 1
+    style = state.faults.timeout_body
+    if style == "mixed":
+        style = "json" if state.stats["timeouts"] % 2 else "html"
+    if style == "html":
+        return web.Response(
+            text=TIMEOUT_HTML,
+            status=502,
+            content_type="text/html",
+            headers=budget.headers("graphql"),
+        )
+    body = json.loads(json.dumps(TIMEOUT_JSON).replace("{id}", uuid.uuid4().hex[:16]))
+    return json_response(body, status=502, headers=budget.headers("graphql"))
+
+
+def fragments_of(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
+    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+
+
+def iso_epoch(epoch: float) -> str:
+    return iso(datetime.fromtimestamp(epoch, UTC))
+
+
+# --- admin ------------------------------------------------------------------------------------
+
+
+async def handle_stats(request: web.Request) -> web.Response:
+    state: EmulatorState = request.app["state"]
+    if request.method == "DELETE":
+        state.stats.clear()
+        state.points.clear()
+    return json_response(state.stats_snapshot())
+
+
+async def handle_faults(request: web.Request) -> web.Response:
+    state: EmulatorState = request.app["state"]
+    if request.method == "POST":
+        try:
+            state.faults = state.faults.merged(await request.json())
+        except (ValueError, TypeError) as error:
+            return json_response({"message": str(error)}, 422)
+    return json_response({k: v for k, v in vars(state.faults).items() if k != "revoke_after"})
+
+
+async def handle_token(request: web.Request) -> web.Response:
+    """POST {"token_index": 1, "remaining": 0, "reset_in": 2} sets a token's budget."""
+    state: EmulatorState = request.app["state"]
+    payload = await request.json()
+    tokens = list(state.limits.accounts)
+    index = int(payload["token_index"])
+    if not 1 <= index <= len(tokens):
+        return json_response({"message": f"no token-{index}"}, 404)
+    budget = state.limits.set_budget(
+        tokens[index - 1], payload.get("remaining"), payload.get("reset_in")
+    )
+    return json_response({"remaining": budget.remaining, "reset_at": budget.reset_at})
+
+
+async def handle_activity(request: web.Request) -> web.Response:
+    """POST {"repo": "o/n", "action": "touch", "number": 3} changes a pull request."""
+    state: EmulatorState = request.app["state"]
+    payload = await request.json()
+    try:
+        pr = apply_activity(
+            state.world,
+            state.activity_rng,
+            payload.get("action", ""),
+            payload.get("repo", ""),
+            payload.get("number"),
+        )
+    except ActivityError as error:
+        return json_response({"message": str(error)}, 422)
+    return json_response(
+        {"number": pr["number"], "updatedAt": pr["updatedAt"], "state": pr["state"]}
+    )
+
+
+async def handle_truth(request: web.Request) -> web.Response:
+    state: EmulatorState = request.app["state"]
+    truth = repository_truth(state.world, request.match_info["owner"], request.match_info["name"])
+    if truth is None:
+        return json_response({"message": "Not Found"}, 404)
+    return json_response(truth)
+
+
+async def handle_summary(request: web.Request) -> web.Response:
+    state: EmulatorState = request.app["state"]
+    return json_response(summary(state.world))
+
+
+def build_app(state: EmulatorState) -> web.Application:
+    """The aiohttp application; GHES paths (`/api/graphql`, `/api/v3/...`) included."""
+    app = web.Application(client_max_size=8 * 1024 * 1024)
+    app["state"] = state
+    app.router.add_post("/graphql", handle_graphql)
+    app.router.add_post("/api/graphql", handle_graphql)
+    add_rest_routes(app, prefixes=("", "/api/v3"))
+    app.router.add_route("*", "/_emulator/stats", handle_stats)
+    app.router.add_route("*", "/_emulator/faults", handle_faults)
+    app.router.add_post("/_emulator/token", handle_token)
+    app.router.add_post("/_emulator/activity", handle_activity)
+    app.router.add_get("/_emulator/truth/{owner}/{name}", handle_truth)
+    app.router.add_get("/_emulator/summary", handle_summary)
+    return app
