@@ -1,0 +1,287 @@
+"""TokenPool: what each token may still spend, which one to use next, and when to wait.
+
+One pool serves every request of a process. Its state changes only in plain (non-async)
+methods, so under asyncio each change is atomic; only `choose` awaits (the injected clock's
+sleep) and re-reads the state after it. Tokens show themselves only as masks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Protocol
+
+from ghsync.config import Settings
+from ghsync.errors import AllTokensInvalid, ConfigError, TokensExhausted
+from ghsync.github.ratelimit import Quota, secondary_pause
+from ghsync.log import get_logger, mask_token, token_fingerprint
+
+log = get_logger(__name__)
+
+PRIMARY_RESET_MARGIN = 1.0
+"""Seconds past a reset before a parked token is tried again (as octokit does)."""
+UNKNOWN_RESET_PAUSE = 60.0
+"""Parking time when an exhausted answer carries no reset time."""
+
+
+def parse_tokens(github_tokens: str | None, github_token: str | None) -> list[str]:
+    """Tokens from GITHUB_TOKENS (comma-separated) or else GITHUB_TOKEN.
+
+    Whitespace is stripped, empty entries dropped, duplicates removed (first one kept).
+    """
+    raw = github_tokens if github_tokens and github_tokens.strip(" ,\n\t") else github_token
+    tokens = [t.strip() for t in (raw or "").split(",")]
+    unique = list(dict.fromkeys(t for t in tokens if t))
+    if not unique:
+        raise ConfigError("no GitHub token: set GITHUB_TOKENS (comma-separated) or GITHUB_TOKEN")
+    return unique
+
+
+def tokens_from_settings(settings: Settings) -> list[str]:
+    """The tokens of `settings` (GITHUB_TOKENS, else GITHUB_TOKEN), parsed by `parse_tokens`."""
+    many = settings.github_tokens.get_secret_value() if settings.github_tokens else None
+    one = settings.github_token.get_secret_value() if settings.github_token else None
+    return parse_tokens(many, one)
+
+
+class Clock(Protocol):
+    """Time as the pool sees it; tests inject a fake one."""
+
+    def now(self) -> float:
+        """Epoch seconds."""
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait `seconds`."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> float:
+        """Epoch seconds."""
+        return time.time()
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait `seconds` on the running event loop."""
+        await asyncio.sleep(seconds)
+
+
+@dataclass(frozen=True)
+class Token:
+    """A token as handed to the client: the secret stays out of repr and str."""
+
+    secret: str = field(repr=False)
+    mask: str
+    fingerprint: str
+
+    @classmethod
+    def of(cls, secret: str) -> Token:
+        """Wrap a raw token string."""
+        return cls(secret, mask_token(secret), token_fingerprint(secret))
+
+    def __str__(self) -> str:
+        return self.mask
+
+
+class TokenState(StrEnum):
+    """Why a token is or is not usable now."""
+
+    READY = "ready"
+    PARKED = "parked"
+    """Primary budget spent: waits for its reset."""
+    PAUSED = "paused"
+    """Its account hit a secondary limit: waits for retry-after or backoff."""
+    INVALID = "invalid"
+    """Answered 401: never used again in this process."""
+
+
+@dataclass(frozen=True)
+class TokenStatus:
+    """A snapshot of one token, for `ghsync tokens` and logs."""
+
+    mask: str
+    login: str | None
+    limit: int | None
+    remaining: int | None
+    reset_at: datetime | None
+    state: TokenState
+    usable_at: datetime | None
+
+
+@dataclass
+class _Entry:
+    token: Token
+    account: str
+    login: str | None = None
+    quota: Quota | None = None
+    parked_until: float = 0.0
+    invalid: bool = False
+
+
+@dataclass
+class _Account:
+    paused_until: float = 0.0
+    strikes: int = 0
+
+
+def _when(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+class TokenPool:
+    """Per-token quotas, the choice of token, parking, pauses and invalid tokens."""
+
+    def __init__(
+        self,
+        tokens: Sequence[str],
+        *,
+        max_wait: float = 900.0,
+        clock: Clock | None = None,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        if not tokens:
+            raise ConfigError("a token pool needs at least one token")
+        self.max_wait = max_wait
+        self.clock: Clock = clock or SystemClock()
+        self._rand = rand
+        self._entries = {t.fingerprint: _Entry(t, t.fingerprint) for t in map(Token.of, tokens)}
+        self._accounts = {e.account: _Account() for e in self._entries.values()}
+
+    def __repr__(self) -> str:
+        return f"TokenPool({', '.join(e.token.mask for e in self._entries.values())})"
+
+    def tokens(self) -> list[Token]:
+        """Every token not known to be invalid, in configuration order."""
+        return [e.token for e in self._entries.values() if not e.invalid]
+
+    def _state(self, entry: _Entry, now: float) -> TokenState:
+        if entry.invalid:
+            return TokenState.INVALID
+        if entry.parked_until > now:
+            return TokenState.PARKED
+        if self._accounts[entry.account].paused_until > now:
+            return TokenState.PAUSED
+        return TokenState.READY
+
+    def _usable_at(self, entry: _Entry) -> float:
+        return max(entry.parked_until, self._accounts[entry.account].paused_until)
+
+    def _remaining(self, entry: _Entry, now: float) -> int:
+        quota = entry.quota
+        if quota is None or quota.reset_at <= now:
+            return quota.limit if quota else 1 << 30  # unknown: try it, the answer tells us
+        return quota.remaining
+
+    def is_usable(self, token: Token) -> bool:
+        """Whether `token` may be used right now."""
+        entry = self._entries[token.fingerprint]
+        return self._state(entry, self.clock.now()) is TokenState.READY
+
+    async def choose(self) -> Token:
+        """The usable token with the most remaining points; waits while all are parked.
+
+        Raises AllTokensInvalid when no valid token is left, TokensExhausted when the first
+        one usable again is further away than `max_wait`.
+        """
+        while True:
+            now = self.clock.now()
+            valid = [e for e in self._entries.values() if not e.invalid]
+            if not valid:
+                raise AllTokensInvalid([e.token.mask for e in self._entries.values()])
+            ready = [e for e in valid if self._state(e, now) is TokenState.READY]
+            if ready:
+                return max(ready, key=lambda e: self._remaining(e, now)).token
+            usable_at = min(self._usable_at(e) for e in valid)
+            if usable_at - now > self.max_wait:
+                raise TokensExhausted(_when(usable_at), [e.token.mask for e in valid])
+            log.warning("all tokens rate limited: waiting %.1f s", usable_at - now)
+            await self.clock.sleep(usable_at - now)
+
+    def record_quota(self, token: Token, quota: Quota) -> None:
+        """Learn a token's budget from an answer; remaining 0 parks it until the reset.
+
+        Answers can arrive out of order: within one window the lowest remaining wins.
+        """
+        entry = self._entries[token.fingerprint]
+        old = entry.quota
+        if old is not None and old.reset_at == quota.reset_at and old.remaining < quota.remaining:
+            quota = Quota(quota.limit, old.remaining, quota.reset_at, old.used)
+        entry.quota = quota
+        if quota.remaining <= 0:
+            self.park(token, quota.reset_at)
+
+    def record_success(self, token: Token) -> None:
+        """A normal answer: the account's secondary-limit strikes start over."""
+        self._accounts[self._entries[token.fingerprint].account].strikes = 0
+
+    def park(self, token: Token, reset_at: float | None) -> None:
+        """Primary limit reached: keep `token` out until `reset_at` (epoch seconds)."""
+        entry = self._entries[token.fingerprint]
+        now = self.clock.now()
+        if reset_at is None or reset_at <= now:
+            known = entry.quota.reset_at if entry.quota else 0.0
+            reset_at = known if known > now else now + UNKNOWN_RESET_PAUSE
+        until = reset_at + PRIMARY_RESET_MARGIN
+        if until > entry.parked_until:
+            entry.parked_until = until
+            log.warning("token %s rate limited until %s", token.mask, _when(reset_at).isoformat())
+
+    def pause(self, token: Token, retry_after: float | None) -> float:
+        """Secondary limit: pause every token of `token`'s account; returns the pause (s)."""
+        entry = self._entries[token.fingerprint]
+        account = self._accounts[entry.account]
+        account.strikes += 1
+        seconds = secondary_pause(retry_after, account.strikes, self._rand)
+        account.paused_until = max(account.paused_until, self.clock.now() + seconds)
+        log.warning(
+            "secondary rate limit on token %s (account %s): pausing %.1f s",
+            token.mask,
+            entry.login or token.mask,
+            seconds,
+        )
+        return seconds
+
+    def drop(self, token: Token) -> None:
+        """401 Bad credentials: never use `token` again."""
+        entry = self._entries[token.fingerprint]
+        if not entry.invalid:
+            entry.invalid = True
+            log.warning("token %s rejected (401 Bad credentials): dropped", token.mask)
+
+    def set_login(self, token: Token, login: str) -> None:
+        """Record the account behind `token`; tokens of one account share secondary pauses."""
+        entry = self._entries[token.fingerprint]
+        old = self._accounts[entry.account]
+        entry.login, entry.account = login, f"login:{login}"
+        shared = self._accounts.setdefault(entry.account, _Account())
+        shared.paused_until = max(shared.paused_until, old.paused_until)
+        shared.strikes = max(shared.strikes, old.strikes)
+
+    def statuses(self) -> list[TokenStatus]:
+        """A snapshot of every token, in configuration order."""
+        now = self.clock.now()
+        result = []
+        for entry in self._entries.values():
+            quota, state = entry.quota, self._state(entry, now)
+            result.append(
+                TokenStatus(
+                    mask=entry.token.mask,
+                    login=entry.login,
+                    limit=quota.limit if quota else None,
+                    remaining=quota.remaining if quota else None,
+                    reset_at=_when(quota.reset_at) if quota else None,
+                    state=state,
+                    usable_at=_when(self._usable_at(entry)) if state in _WAITING else None,
+                )
+            )
+        return result
+
+
+_WAITING = (TokenState.PARKED, TokenState.PAUSED)

@@ -1,0 +1,219 @@
+"""TokenPool and token parsing, with an injected clock (no real waiting)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from ghsync.config import Settings
+from ghsync.errors import AllTokensInvalid, ConfigError, TokensExhausted
+from ghsync.github.ratelimit import Quota
+from ghsync.github.tokens import Token, TokenPool, TokenState, parse_tokens, tokens_from_settings
+
+A = "ghp_" + "a" * 32 + "AAAA"
+B = "ghp_" + "b" * 32 + "BBBB"
+C = "ghp_" + "c" * 32 + "CCCC"
+T0 = 1_700_000_000.0
+
+
+class FakeClock:
+    """Time that moves only when someone sleeps."""
+
+    def __init__(self, now: float = T0) -> None:
+        self.current = now
+        self.slept: list[float] = []
+
+    def now(self) -> float:
+        return self.current
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.current += seconds
+
+
+def make_pool(
+    *tokens: str, max_wait: float = 900.0, rand: float = 0.0
+) -> tuple[TokenPool, FakeClock]:
+    clock = FakeClock()
+    return TokenPool(tokens, max_wait=max_wait, clock=clock, rand=lambda: rand), clock
+
+
+def quota(remaining: int, reset_in: float = 3600.0, limit: int = 5000) -> Quota:
+    return Quota(limit, remaining, T0 + reset_in, limit - remaining)
+
+
+@pytest.mark.parametrize(
+    ("many", "one", "expected"),
+    [
+        (f"{A},{B}", None, [A, B]),
+        (f" {A} ,, {B} ,", None, [A, B]),
+        (f"{A},{B},{A}", None, [A, B]),
+        (None, f" {C} ", [C]),
+        ("", C, [C]),
+        (" , ", C, [C]),
+        (f"{A}", C, [A]),
+    ],
+    ids=[
+        "two",
+        "whitespace-and-empties",
+        "duplicates",
+        "single-var",
+        "empty-list-var",
+        "blank-list-var",
+        "list-wins",
+    ],
+)
+def test_parse_tokens(many: str | None, one: str | None, expected: list[str]) -> None:
+    assert parse_tokens(many, one) == expected
+
+
+@pytest.mark.parametrize(
+    ("many", "one"),
+    [(None, None), ("", " "), (" , ,", None)],
+    ids=["unset", "blank", "only-commas"],
+)
+def test_no_token_is_a_config_error_naming_both_variables(
+    many: str | None, one: str | None
+) -> None:
+    with pytest.raises(ConfigError, match=r"GITHUB_TOKENS .* or GITHUB_TOKEN$"):
+        parse_tokens(many, one)
+
+
+def test_tokens_from_settings() -> None:
+    settings = Settings(GITHUB_TOKENS=f"{A}, {B}", GITHUB_TOKEN=C)
+    assert tokens_from_settings(settings) == [A, B]
+    assert tokens_from_settings(Settings(GITHUB_TOKEN=C)) == [C]
+
+
+def test_token_and_pool_reprs_are_masked() -> None:
+    pool, _ = make_pool(A, B)
+    token = Token.of(A)
+    for text in (repr(pool), repr(token), str(token), repr(pool.statuses())):
+        assert A not in text and B not in text
+    assert str(token) == "ghp_…AAAA"
+
+
+async def test_choice_is_the_token_with_most_remaining() -> None:
+    pool, _ = make_pool(A, B, C)
+    pool.record_quota(Token.of(A), quota(100))
+    pool.record_quota(Token.of(B), quota(4000))
+    pool.record_quota(Token.of(C), quota(2000))
+    assert (await pool.choose()).secret == B
+
+
+async def test_unknown_tokens_are_tried_before_known_ones() -> None:
+    pool, _ = make_pool(A, B)
+    pool.record_quota(Token.of(A), quota(4999))
+    assert (await pool.choose()).secret == B
+
+
+async def test_a_late_answer_does_not_raise_remaining_within_a_window() -> None:
+    pool, _ = make_pool(A)
+    pool.record_quota(Token.of(A), quota(10))
+    pool.record_quota(Token.of(A), quota(50))
+    assert pool.statuses()[0].remaining == 10
+    pool.record_quota(Token.of(A), quota(5000, reset_in=7200))
+    assert pool.statuses()[0].remaining == 5000
+
+
+async def test_exhausted_token_is_parked_and_the_other_used() -> None:
+    pool, _ = make_pool(A, B)
+    pool.record_quota(Token.of(A), quota(4000))
+    pool.record_quota(Token.of(B), quota(0, reset_in=600))
+    assert (await pool.choose()).secret == A
+    states = {s.mask: s.state for s in pool.statuses()}
+    assert states == {"ghp_…AAAA": TokenState.READY, "ghp_…BBBB": TokenState.PARKED}
+
+
+async def test_all_parked_waits_for_the_first_reset_within_max_wait() -> None:
+    pool, clock = make_pool(A, B, max_wait=10)
+    pool.park(Token.of(A), T0 + 5)
+    pool.park(Token.of(B), T0 + 2)
+    assert (await pool.choose()).secret == B
+    assert sum(clock.slept) >= 2
+    assert clock.now() == pytest.approx(T0 + 3)  # reset + 1 s margin
+
+
+async def test_all_parked_beyond_max_wait_raises_tokens_exhausted() -> None:
+    pool, clock = make_pool(A, B, max_wait=60)
+    pool.park(Token.of(A), T0 + 600)
+    pool.park(Token.of(B), T0 + 300)
+    with pytest.raises(TokensExhausted) as caught:
+        await pool.choose()
+    assert caught.value.reset_at == datetime.fromtimestamp(T0 + 301, UTC)
+    assert clock.slept == []
+    assert A not in str(caught.value) and "ghp_…AAAA" in str(caught.value)
+
+
+async def test_park_without_reset_uses_the_known_window_or_a_minute() -> None:
+    pool, _ = make_pool(A, B)
+    pool.record_quota(Token.of(A), quota(3, reset_in=120))
+    pool.park(Token.of(A), None)
+    pool.park(Token.of(B), None)
+    usable = {s.mask: s.usable_at for s in pool.statuses()}
+    assert usable["ghp_…AAAA"] == datetime.fromtimestamp(T0 + 121, UTC)
+    assert usable["ghp_…BBBB"] == datetime.fromtimestamp(T0 + 61, UTC)
+
+
+async def test_secondary_pause_uses_retry_after() -> None:
+    pool, clock = make_pool(A)
+    assert pool.pause(Token.of(A), 1.0) == 1.0
+    assert not pool.is_usable(Token.of(A))
+    assert (await pool.choose()).secret == A
+    assert sum(clock.slept) >= 1
+
+
+@pytest.mark.parametrize(
+    ("rand", "first", "second"), [(0.0, 60, 120), (1.0, 75, 150)], ids=["no-jitter", "full-jitter"]
+)
+def test_secondary_pause_without_retry_after_backs_off_from_a_minute(
+    rand: float, first: float, second: float
+) -> None:
+    pool, _ = make_pool(A, rand=rand)
+    assert pool.pause(Token.of(A), None) == pytest.approx(first)
+    assert pool.pause(Token.of(A), None) == pytest.approx(second)
+    pool.record_success(Token.of(A))
+    assert pool.pause(Token.of(A), None) == pytest.approx(first)
+
+
+async def test_tokens_of_one_account_share_a_secondary_pause() -> None:
+    pool, _ = make_pool(A, B, C)
+    pool.set_login(Token.of(A), "alice")
+    pool.set_login(Token.of(B), "alice")
+    pool.set_login(Token.of(C), "bob")
+    pool.record_quota(Token.of(C), quota(10))
+    pool.pause(Token.of(A), 30.0)
+    assert not pool.is_usable(Token.of(B))
+    assert (await pool.choose()).secret == C
+
+
+async def test_learning_the_login_carries_an_existing_pause_over() -> None:
+    pool, _ = make_pool(A, B)
+    pool.pause(Token.of(A), 30.0)
+    pool.set_login(Token.of(B), "alice")
+    pool.set_login(Token.of(A), "alice")
+    assert not pool.is_usable(Token.of(B))
+
+
+async def test_dropped_tokens_are_skipped_and_none_left_is_a_clear_error() -> None:
+    pool, _ = make_pool(A, B)
+    pool.drop(Token.of(A))
+    assert (await pool.choose()).secret == B
+    assert [t.secret for t in pool.tokens()] == [B]
+    pool.drop(Token.of(B))
+    with pytest.raises(AllTokensInvalid, match="401"):
+        await pool.choose()
+
+
+async def test_parked_and_invalid_mix_waits_for_the_parked_one() -> None:
+    pool, clock = make_pool(A, B)
+    pool.drop(Token.of(A))
+    pool.park(Token.of(B), T0 + 4)
+    assert (await pool.choose()).secret == B
+    assert sum(clock.slept) >= 4
+
+
+def test_a_pool_needs_tokens() -> None:
+    with pytest.raises(ConfigError):
+        TokenPool([])
