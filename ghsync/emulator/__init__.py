@@ -7,7 +7,7 @@ It imports no client code, so it stays an independent check of ghsync. Start it 
 
 from ghsync.emulator.activity import ACTIONS
 from ghsync.emulator.config import EmulatorConfig, FaultConfig
-from ghsync.emulator.runner import Emulator, running_emulator, serve_forever, started_emulator
+from ghsync.emulator.runner import Emulator, running_emulator, serve, started_emulator
 
 __all__ = [
     "ACTIONS",
@@ -15,6 +15,6 @@ __all__ = [
     "EmulatorConfig",
     "FaultConfig",
     "running_emulator",
-    "serve_forever",
+    "serve",
     "started_emulator",
 ]

@@ -7,7 +7,6 @@ on the server's loop, so a test thread never races a request being served).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -153,15 +152,10 @@ def running_emulator(
         loop.close()
 
 
-def serve_forever(
+async def serve(
     config: EmulatorConfig, host: str, port: int, on_ready: Callable[[Emulator], None]
 ) -> None:
-    """Serve until interrupted (the `ghsync emulator serve` command)."""
-
-    async def main() -> None:
-        async with started_emulator(config, host, port) as emulator:
-            on_ready(emulator)
-            await asyncio.Event().wait()
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main())
+    """Serve until cancelled (the `ghsync emulator serve` command runs this)."""
+    async with started_emulator(config, host, port) as emulator:
+        on_ready(emulator)
+        await asyncio.Event().wait()
