@@ -1,0 +1,287 @@
+"""One GraphQL request done right: token -> slot -> POST -> quota -> classify -> retry.
+
+Built on gql's AIOHTTPTransport, used without gql's Client: the Client would validate every
+query against the schema again (the tests already do, once) and turn GraphQL errors into
+exceptions, while the retry rules need those errors as data. Each request gets its own
+transport (its own `response_headers`, which gql keeps per transport and concurrent requests
+would overwrite) over one shared aiohttp connector, so connections are still pooled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any, cast
+
+import aiohttp
+from gql import GraphQLRequest
+from gql.transport.aiohttp import AIOHTTPTransport
+from gql.transport.exceptions import (
+    TransportConnectionFailed,
+    TransportProtocolError,
+    TransportServerError,
+)
+from graphql import DocumentNode
+
+from ghsync.errors import (
+    AccessDenied,
+    ConnectionFailed,
+    FatalError,
+    GhsyncError,
+    InsufficientScopes,
+    QueryRejected,
+    RepoForbidden,
+    RepoNotFound,
+    SecondaryRateLimited,
+    ServerError,
+    ServerTimeout,
+)
+from ghsync.github.operations import batch_results, batch_variables, build_batch, load_operation
+from ghsync.github.ratelimit import (
+    Answer,
+    Kind,
+    Quota,
+    Verdict,
+    backoff_delay,
+    classify,
+    parse_quota_field,
+    parse_quota_headers,
+)
+from ghsync.github.tokens import Token, TokenPool
+from ghsync.log import get_logger
+
+log = get_logger(__name__)
+
+SlotFactory = Callable[[str], AbstractAsyncContextManager[object]]
+"""`slot(token_fingerprint)`: held around each request (a Prefect concurrency limit, a lock)."""
+
+_ACCESS_ERRORS: dict[Kind, type[AccessDenied]] = {
+    Kind.NOT_FOUND: RepoNotFound,
+    Kind.FORBIDDEN: RepoForbidden,
+    Kind.INSUFFICIENT_SCOPES: InsufficientScopes,
+}
+
+
+def no_slot(fingerprint: str) -> AbstractAsyncContextManager[object]:
+    """The default slot: no concurrency limit."""
+    return contextlib.nullcontext()
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    verdict: Verdict
+    data: dict[str, Any] | None
+    quota: Quota | None
+
+
+def describe_target(variables: Mapping[str, Any]) -> str:
+    """What a query is about, for error messages: `owner/name`, an organization, or a node."""
+    if "owner" in variables and "name" in variables:
+        return f"repository {variables['owner']}/{variables['name']}"
+    if "org" in variables:
+        return f"organization {variables['org']}"
+    if "id" in variables:
+        return f"node {variables['id']}"
+    return "the query's target"
+
+
+class GitHubClient:
+    """Runs named operations from `queries/` with the pool's tokens; use `async with`."""
+
+    def __init__(
+        self,
+        pool: TokenPool,
+        graphql_url: str,
+        *,
+        slot: SlotFactory = no_slot,
+        max_attempts: int = 5,
+        request_timeout: float = 60.0,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.pool = pool
+        self.graphql_url = graphql_url
+        self.max_attempts = max_attempts
+        self.answers: Counter[Kind] = Counter()
+        """Answers seen, by kind (for logs, artifacts and tests)."""
+        self._slot = slot
+        self._timeout = request_timeout
+        self._rand = rand
+        self._connector: aiohttp.TCPConnector | None = None
+
+    async def __aenter__(self) -> GitHubClient:
+        self._connector = aiohttp.TCPConnector(limit=100)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._connector is not None:
+            await self._connector.close()
+            self._connector = None
+
+    async def execute(
+        self, operation: str, variables: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Run operation `operation` and return its `data`.
+
+        Primary limits and 401s move the request to another token (the pool waits or raises
+        TokensExhausted / AllTokensInvalid); secondary limits, 5xx and dropped connections are
+        retried up to `max_attempts`; a timeout of a query with `pageSize` > 1 raises
+        ServerTimeout at once, so the caller asks again with `smaller_page_size`.
+        """
+        variables = dict(variables or {})
+        return await self._run(operation, load_operation(operation), variables, partial=False)
+
+    async def execute_batch(
+        self, operation: str, items: Sequence[Mapping[str, Any]]
+    ) -> list[dict[str, Any] | None]:
+        """Run a batched operation (one alias per item); None for items GitHub could not
+        resolve (NOT_FOUND / FORBIDDEN), so one missing repository does not sink the batch."""
+        document = build_batch(operation, len(items))
+        data = await self._run(operation, document, batch_variables(items), partial=True)
+        return batch_results(data, len(items))
+
+    async def execute_page(
+        self, operation: str, variables: Mapping[str, Any], page_size: int
+    ) -> tuple[dict[str, Any], int]:
+        """Run a paged operation; on timeout halve `pageSize` and ask again, same cursor.
+
+        Returns the data and the page size that worked (use it for the next pages).
+        """
+        while True:
+            try:
+                data = await self.execute(operation, {**variables, "pageSize": page_size})
+                return data, page_size
+            except ServerTimeout as timeout:
+                smaller = timeout.smaller_page_size
+                if smaller is None or smaller >= page_size:
+                    raise
+                log.warning(
+                    "%s timed out at pageSize %d: retrying with %d", operation, page_size, smaller
+                )
+                page_size = smaller
+
+    async def identify(self) -> None:
+        """Ask `viewer { login }` once per token: learns accounts (shared secondary limits)
+        and budgets, and drops tokens GitHub rejects."""
+        document = load_operation("Viewer")
+        for token in self.pool.tokens():
+            async with self._slot(token.fingerprint):
+                outcome = await self._send(token, "Viewer", document, {})
+            kind = self._learn(token, outcome)
+            if kind is Kind.OK and outcome.data:
+                self.pool.set_login(token, outcome.data["viewer"]["login"])
+            elif kind is not Kind.UNAUTHORIZED:
+                log.warning("could not identify token %s: %s", token.mask, outcome.verdict.message)
+
+    async def _run(
+        self, operation: str, document: DocumentNode, variables: dict[str, Any], *, partial: bool
+    ) -> dict[str, Any]:
+        failures = 0
+        while True:
+            token = await self.pool.choose()
+            async with self._slot(token.fingerprint):
+                if not self.pool.is_usable(token):
+                    continue  # parked or paused while this request waited for its slot
+                outcome = await self._send(token, operation, document, variables)
+            kind = self._learn(token, outcome)
+            if kind is Kind.OK or (partial and kind in _ACCESS_ERRORS and outcome.data):
+                if kind is not Kind.OK:
+                    log.info("%s: %s", operation, outcome.verdict.message)
+                return outcome.data or {}
+            if kind in (Kind.PRIMARY, Kind.UNAUTHORIZED):
+                continue  # the pool parked or dropped the token: another one takes over
+            error = self._failure(operation, variables, token, outcome.verdict)
+            failures += 1
+            shrink = isinstance(error, ServerTimeout) and error.page_size is not None
+            if isinstance(error, FatalError) or shrink or failures >= self.max_attempts:
+                raise error
+            if kind is not Kind.SECONDARY:  # a secondary pause is waited out by `choose`
+                await self.pool.clock.sleep(backoff_delay(failures - 1, self._rand))
+            log.info("%s: %s (attempt %d of %d)", operation, error, failures, self.max_attempts)
+
+    def _learn(self, token: Token, outcome: _Outcome) -> Kind:
+        """Update the pool from one answer; returns the answer's kind."""
+        kind = outcome.verdict.kind
+        self.answers[kind] += 1
+        if outcome.quota is not None:
+            self.pool.record_quota(token, outcome.quota)
+        if kind is Kind.OK:
+            self.pool.record_success(token)
+        elif kind is Kind.PRIMARY:
+            self.pool.park(token, outcome.quota.reset_at if outcome.quota else None)
+        elif kind is Kind.SECONDARY:
+            self.pool.pause(token, outcome.verdict.retry_after)
+        elif kind is Kind.UNAUTHORIZED:
+            self.pool.drop(token)
+        return kind
+
+    def _failure(
+        self, operation: str, variables: Mapping[str, Any], token: Token, verdict: Verdict
+    ) -> GhsyncError:
+        """The error for a failed answer, raised at once (fatal errors; a timeout of a page
+        that can shrink) or after the last attempt."""
+        kind, message = verdict.kind, verdict.message
+        if kind in _ACCESS_ERRORS:
+            return _ACCESS_ERRORS[kind](describe_target(variables), message)
+        if kind is Kind.QUERY_ERROR:
+            return QueryRejected(operation, message)
+        if kind is Kind.TIMEOUT:
+            page_size = variables.get("pageSize")
+            shrinkable = isinstance(page_size, int) and page_size > 1
+            return ServerTimeout(operation, page_size if shrinkable else None)
+        if kind is Kind.SECONDARY:
+            return SecondaryRateLimited(token.mask, verdict.retry_after)
+        if kind is Kind.CONNECTION:
+            return ConnectionFailed(operation, self.graphql_url, message)
+        return ServerError(operation, None, message)
+
+    async def _send(
+        self, token: Token, operation: str, document: DocumentNode, variables: dict[str, Any]
+    ) -> _Outcome:
+        """POST once with `token`; never raises for what GitHub answers."""
+        if self._connector is None:
+            raise RuntimeError("GitHubClient is used outside `async with`")
+        transport = AIOHTTPTransport(
+            self.graphql_url,
+            headers={"Authorization": f"bearer {token.secret}", "User-Agent": "ghsync"},
+            client_session_args={"connector": self._connector, "connector_owner": False},
+            timeout=int(self._timeout),
+        )
+        request = GraphQLRequest(document, variable_values=variables)
+        data: dict[str, Any] | None = None
+        await transport.connect()
+        try:
+            result = await transport.execute(request)
+            data = result.data
+            errors = cast(list[dict[str, Any]], result.errors or [])  # JSON objects, not typed
+            answer = Answer(None, _headers(transport), tuple(errors), data is not None)
+        except TransportServerError as error:
+            answer = Answer(error.code, _headers(transport))
+        except TransportProtocolError as error:
+            answer = Answer(
+                None, _headers(transport), ({"message": str(error)[:200]},), malformed=True
+            )
+        except TransportConnectionFailed as error:
+            timed_out = isinstance(error.__cause__, asyncio.TimeoutError)
+            kind = Kind.TIMEOUT if timed_out else Kind.CONNECTION
+            detail = f"{type(error.__cause__).__name__}: {error.__cause__}"
+            return _Outcome(Verdict(kind, detail), None, None)
+        finally:
+            if transport.session is not None:
+                await transport.session.close()  # gql leaves it open when the connector is shared
+            await transport.close()
+        quota = parse_quota_headers(answer.headers) or parse_quota_field(
+            (data or {}).get("rateLimit")
+        )
+        verdict = classify(answer, self.pool.clock.now())
+        log.debug("%s on %s: %s", operation, token.mask, verdict.kind)
+        return _Outcome(verdict, data, quota)
+
+
+def _headers(transport: AIOHTTPTransport) -> dict[str, str]:
+    headers = getattr(transport, "response_headers", None)
+    return dict(headers) if headers is not None else {}
