@@ -52,7 +52,7 @@ from ghsync.github.ratelimit import (
     parse_quota_field,
     parse_quota_headers,
 )
-from ghsync.github.tokens import Token, TokenPool
+from ghsync.github.tokens import Token, TokenPool, TokenStatus
 from ghsync.log import get_logger
 
 log = get_logger(__name__)
@@ -280,6 +280,14 @@ class GitHubClient:
         verdict = classify(answer, self.pool.clock.now())
         log.debug("%s on %s: %s", operation, token.mask, verdict.kind)
         return _Outcome(verdict, data, quota)
+
+
+async def check_tokens(tokens: Sequence[str], graphql_url: str) -> list[TokenStatus]:
+    """Ask GitHub about every token once (`viewer` and its budget); statuses in order."""
+    pool = TokenPool(tokens)
+    async with GitHubClient(pool, graphql_url) as client:
+        await client.identify()
+    return pool.statuses()
 
 
 def _headers(transport: AIOHTTPTransport) -> dict[str, str]:

@@ -114,6 +114,15 @@ class TokenStatus:
     state: TokenState
     usable_at: datetime | None
 
+    def line(self) -> str:
+        """One line for `ghsync tokens`: mask, account, remaining/limit, reset, state."""
+        budget = f"{self.remaining}/{self.limit}" if self.limit is not None else "?/?"
+        reset = self.reset_at.isoformat() if self.reset_at else "?"
+        state = str(self.state)
+        if self.usable_at is not None:
+            state += f" until {self.usable_at.isoformat()}"
+        return f"{self.mask}  {self.login or '?'}  {budget}  reset {reset}  {state}"
+
 
 @dataclass
 class _Entry:
