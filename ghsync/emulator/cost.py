@@ -23,10 +23,12 @@ from graphql import (
     NamedTypeNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValueNode,
     get_location,
     get_named_type,
     value_from_ast_untyped,
 )
+from graphql.pyutils import Undefined
 from graphql.type.definition import GraphQLInterfaceType
 
 MAX_PAGE = 100
@@ -110,9 +112,7 @@ def _visit_field(
     if definition is None:
         return
     here = [*path, node.alias.value if node.alias else name]
-    args = {
-        arg.name.value: value_from_ast_untyped(arg.value, variables) for arg in node.arguments or ()
-    }
+    args = {arg.name.value: _value(arg.value, variables) for arg in node.arguments or ()}
     if name == "rateLimit" and args.get("dryRun"):
         cost.dry_run = True
     child_multiplier = multiplier
@@ -126,6 +126,12 @@ def _visit_field(
         _walk(
             schema, target, node.selection_set, child_multiplier, here, fragments, variables, cost
         )
+
+
+def _value(node: ValueNode, variables: dict[str, Any]) -> Any:
+    """An argument's value; a variable the request did not send counts as absent."""
+    value = value_from_ast_untyped(node, variables)
+    return None if value is Undefined else value
 
 
 def _is_connection(definition: GraphQLField) -> bool:

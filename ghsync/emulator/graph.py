@@ -110,15 +110,15 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
 # --- resolvers --------------------------------------------------------------------------------
 
 Resolver = Callable[..., Any]
+Info = GraphQLResolveInfo[RequestContext]
 PAGING = {"first", "last", "after", "before"}
 
 
-def resolve_field(source: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
+def resolve_field(source: Any, info: Info, **args: Any) -> Any:
     """The one field resolver: special cases first, then the dict's value (as a connection)."""
-    context: RequestContext = info.context
     special = SPECIAL.get((info.parent_type.name, info.field_name))
     if special is not None:
-        return special(source, context, **args)
+        return special(source, info, **args)
     if not isinstance(source, dict):
         return None
     name = info.field_name
@@ -131,13 +131,13 @@ def resolve_field(source: Any, info: GraphQLResolveInfo[Any], **args: Any) -> An
         return None
     value = source[name]
     if isinstance(value, list) and get_named_type(info.return_type).name.endswith("Connection"):
-        _reject_unmodelled(info, allowed=set())
+        _reject_unmodelled(info, set())
         items, keys = positional(value)
-        return _page(context, items, keys, args)
+        return _page(info.context, items, keys, args)
     return value
 
 
-def _reject_unmodelled(info: GraphQLResolveInfo[Any], allowed: set[str]) -> None:
+def _reject_unmodelled(info: Info, allowed: set[str]) -> None:
     """Fail on arguments the query sets explicitly that the emulator would silently ignore."""
     explicit = {arg.name.value for node in info.field_nodes for arg in node.arguments or ()}
     extra = explicit - PAGING - allowed
@@ -164,10 +164,10 @@ def _page(
     return result
 
 
-def _repository(_: Any, context: RequestContext, owner: str, name: str, **__: Any) -> Obj | None:
-    if context.dry_run:
+def _repository(_: Any, info: Info, owner: str, name: str, **__: Any) -> Obj | None:
+    if info.context.dry_run:
         return None
-    repo = context.world.find_repo(owner, name)
+    repo = info.context.world.find_repo(owner, name)
     if repo is None:
         raise GitHubError(
             "NOT_FOUND", f"Could not resolve to a Repository with the name '{owner}/{name}'."
@@ -175,10 +175,10 @@ def _repository(_: Any, context: RequestContext, owner: str, name: str, **__: An
     return repo
 
 
-def _organization(_: Any, context: RequestContext, login: str) -> Obj | None:
-    if context.dry_run:
+def _organization(_: Any, info: Info, login: str) -> Obj | None:
+    if info.context.dry_run:
         return None
-    org = context.world.orgs.get(login.lower())
+    org = info.context.world.orgs.get(login.lower())
     if org is None:
         raise GitHubError(
             "NOT_FOUND", f"Could not resolve to an Organization with the login of '{login}'."
@@ -186,34 +186,35 @@ def _organization(_: Any, context: RequestContext, login: str) -> Obj | None:
     return org
 
 
-def _user(_: Any, context: RequestContext, login: str) -> Obj | None:
-    user = context.world.users.get(login)
+def _user(_: Any, info: Info, login: str) -> Obj | None:
+    user = info.context.world.users.get(login)
     if user is None or user["__typename"] != "User":
         raise GitHubError("NOT_FOUND", f"Could not resolve to a User with the login of '{login}'.")
     return user
 
 
-def _node(_: Any, context: RequestContext, id: str) -> Obj | None:
-    if context.dry_run:
+def _node(_: Any, info: Info, id: str) -> Obj | None:
+    if info.context.dry_run:
         return None
-    found = context.world.nodes.get(id)
+    found = info.context.world.nodes.get(id)
     if found is None:
         raise GitHubError("NOT_FOUND", f"Could not resolve to a node with the global id of '{id}'")
     return found
 
 
-def _nodes(_: Any, context: RequestContext, ids: list[str]) -> list[Obj | None]:
-    if context.dry_run:
+def _nodes(_: Any, info: Info, ids: list[str]) -> list[Obj | None]:
+    if info.context.dry_run:
         return []
-    missing = [i for i in ids if i not in context.world.nodes]
+    missing = [i for i in ids if i not in info.context.world.nodes]
     if missing:
         raise GitHubError(
             "NOT_FOUND", f"Could not resolve to a node with the global id of '{missing[0]}'"
         )
-    return [context.world.nodes[i] for i in ids]
+    return [info.context.world.nodes[i] for i in ids]
 
 
-def _pull_requests(repo: Obj, context: RequestContext, **args: Any) -> Obj:
+def _pull_requests(repo: Obj, info: Info, **args: Any) -> Obj:
+    _reject_unmodelled(info, {"states", "labels", "baseRefName", "headRefName", "orderBy"})
     states = tuple(sorted(args.pop("states", None) or ()))
     labels = tuple(sorted(args.pop("labels", None) or ()))
     base, head = args.pop("baseRefName", None), args.pop("headRefName", None)
@@ -222,7 +223,7 @@ def _pull_requests(repo: Obj, context: RequestContext, **args: Any) -> Obj:
     if field_name is None:
         raise GitHubError("EMULATOR_UNSUPPORTED", f"ghsync emulator: orderBy {order['field']}")
     cache_key = (repo["id"], states, labels, base, head, field_name)
-    entry = context.world.sorted_cache.get(cache_key)
+    entry = info.context.world.sorted_cache.get(cache_key)
     if entry is None or entry[0] != repo["_version"]:
         chosen = [
             pr
@@ -233,17 +234,25 @@ def _pull_requests(repo: Obj, context: RequestContext, **args: Any) -> Obj:
             and (head is None or pr["headRefName"] == head)
         ]
         entry = (repo["_version"], *ordered(chosen, lambda pr: pr[field_name]))
-        context.world.sorted_cache[cache_key] = entry
+        info.context.world.sorted_cache[cache_key] = entry
     _, items, keys = entry
-    return _page(context, items, keys, args, descending=order["direction"] == "DESC")
+    return _page(info.context, items, keys, args, descending=order["direction"] == "DESC")
 
 
-def _repositories(owner: Obj, context: RequestContext, **args: Any) -> Obj:
+def _pull_request(repo: Obj, info: Info, number: int) -> Obj | None:
+    found = [pr for pr in repo["pullRequests"] if pr["number"] == number]
+    if not found:
+        raise GitHubError(
+            "NOT_FOUND",
+            f"Could not resolve to a PullRequest with the number of {number}.",
+        )
+    return found[0]
+
+
+def _repositories(owner: Obj, info: Info, **args: Any) -> Obj:
+    _reject_unmodelled(info, {"isArchived", "isFork", "orderBy"})
     archived, fork = args.pop("isArchived", None), args.pop("isFork", None)
     order = args.pop("orderBy", None) or {"field": "NAME", "direction": "ASC"}
-    extra = {k for k, v in args.items() if v is not None and k not in PAGING}
-    if extra:
-        raise GitHubError("EMULATOR_UNSUPPORTED", f"ghsync emulator: {sorted(extra)}")
     field_name = {
         "NAME": "name",
         "CREATED_AT": "createdAt",
@@ -257,11 +266,12 @@ def _repositories(owner: Obj, context: RequestContext, **args: Any) -> Obj:
         and (fork is None or repo["isFork"] == fork)
     ]
     items, keys = ordered(chosen, lambda repo: repo[field_name])
-    return _page(context, items, keys, args, descending=order["direction"] == "DESC")
+    return _page(info.context, items, keys, args, descending=order["direction"] == "DESC")
 
 
-def _check_runs(suite: Obj, context: RequestContext, **args: Any) -> Obj:
+def _check_runs(suite: Obj, info: Info, **args: Any) -> Obj:
     """CheckSuite.checkRuns: latest run per name unless `filterBy: {checkType: ALL}`."""
+    _reject_unmodelled(info, {"filterBy"})
     filter_by = args.pop("filterBy", None) or {}
     runs: list[Obj] = suite["checkRuns"]
     if filter_by.get("checkType", "LATEST") == "LATEST":
@@ -272,10 +282,10 @@ def _check_runs(suite: Obj, context: RequestContext, **args: Any) -> Obj:
     if filter_by.get("conclusions"):
         runs = [run for run in runs if run["conclusion"] in filter_by["conclusions"]]
     items, keys = positional(runs)
-    return _page(context, items, keys, args)
+    return _page(info.context, items, keys, args)
 
 
-def _status_check_rollup(commit: Obj, context: RequestContext) -> Obj | None:
+def _status_check_rollup(commit: Obj, info: Info) -> Obj | None:
     runs = [run for suite in commit["checkSuites"] for run in suite["checkRuns"]]
     latest = list({run["name"]: run for run in runs}.values())
     contexts = latest + (commit["status"]["contexts"] if commit["status"] else [])
@@ -306,9 +316,10 @@ SPECIAL: dict[tuple[str, str], Resolver] = {
     ("Query", "user"): _user,
     ("Query", "node"): _node,
     ("Query", "nodes"): _nodes,
-    ("Query", "viewer"): lambda _, context: context.viewer,
-    ("Query", "rateLimit"): lambda _, context, **__: context.rate_limit,
+    ("Query", "viewer"): lambda _, info: info.context.viewer,
+    ("Query", "rateLimit"): lambda _, info, **__: info.context.rate_limit,
     ("Repository", "pullRequests"): _pull_requests,
+    ("Repository", "pullRequest"): _pull_request,
     ("Organization", "repositories"): _repositories,
     ("User", "repositories"): _repositories,
     ("CheckSuite", "checkRuns"): _check_runs,

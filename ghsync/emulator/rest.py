@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from ghsync.emulator.responses import bearer_token, json_response, unauthorized
-
-if TYPE_CHECKING:
-    from ghsync.emulator.server import EmulatorState
+from ghsync.emulator.state import STATE
 
 
 def add_rest_routes(app: web.Application, prefixes: Iterable[str]) -> None:
@@ -23,7 +21,7 @@ def add_rest_routes(app: web.Application, prefixes: Iterable[str]) -> None:
 
 
 def _authorised_token(request: web.Request) -> str | None:
-    state: EmulatorState = request.app["state"]
+    state = request.app[STATE]
     state.stats["requests"] += 1
     state.stats["rest_requests"] += 1
     token = bearer_token(request)
@@ -32,7 +30,7 @@ def _authorised_token(request: web.Request) -> str | None:
 
 async def handle_rate_limit(request: web.Request) -> web.Response:
     """GET /rate_limit: free, like GitHub's; both resources of the token."""
-    state: EmulatorState = request.app["state"]
+    state = request.app[STATE]
     token = _authorised_token(request)
     if token is None:
         return unauthorized()
@@ -71,7 +69,7 @@ def _run_json(run: dict[str, Any], head_sha: str) -> dict[str, Any]:
 
 async def handle_check_runs(request: web.Request) -> web.Response:
     """GET /repos/{o}/{r}/commits/{ref}/check-runs?per_page=&page=&filter=latest|all."""
-    state: EmulatorState = request.app["state"]
+    state = request.app[STATE]
     token = _authorised_token(request)
     if token is None:
         return unauthorized()

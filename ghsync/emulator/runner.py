@@ -16,7 +16,8 @@ from aiohttp import web
 
 from ghsync.emulator.activity import apply_activity
 from ghsync.emulator.config import EmulatorConfig, FaultConfig
-from ghsync.emulator.server import EmulatorState, build_app
+from ghsync.emulator.server import build_app
+from ghsync.emulator.state import EmulatorState
 from ghsync.emulator.truth import repository_truth, summary
 
 T = TypeVar("T")

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import uuid
-from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,12 +20,11 @@ from graphql import DocumentNode, FragmentDefinitionNode, get_operation_ast
 
 from ghsync.emulator import graph
 from ghsync.emulator.activity import ActivityError, apply_activity
-from ghsync.emulator.config import EmulatorConfig
 from ghsync.emulator.cost import QueryCost, analyse
-from ghsync.emulator.dataset import build_world
-from ghsync.emulator.limits import SECONDARY_DOCS, SECONDARY_MESSAGE, Budget, Limits
+from ghsync.emulator.limits import SECONDARY_DOCS, SECONDARY_MESSAGE, Budget
 from ghsync.emulator.responses import bearer_token, json_response, unauthorized
 from ghsync.emulator.rest import add_rest_routes
+from ghsync.emulator.state import STATE, EmulatorState
 from ghsync.emulator.truth import repository_truth, summary
 from ghsync.emulator.world import iso
 
@@ -48,32 +45,6 @@ TIMEOUT_HTML = (
 )
 
 
-class EmulatorState:
-    """The world, the limits, the faults and the counters of one running emulator."""
-
-    def __init__(self, config: EmulatorConfig) -> None:
-        self.config = config
-        self.world = build_world(config)
-        self.limits = Limits(config)
-        self.faults = config.faults
-        self.rng = random.Random(f"faults:{config.seed}")
-        self.activity_rng = random.Random(f"activity:{config.seed}")
-        self.stats: Counter[str] = Counter()
-        self.points: Counter[str] = Counter()
-
-    def stats_snapshot(self) -> dict[str, Any]:
-        """Counters for tests and benchmarks; tokens named `token-N`, never by value."""
-        return {
-            "counters": dict(self.stats),
-            "points": {self.limits.labels[t]: p for t, p in self.points.items()},
-            "points_total": sum(self.points.values()),
-            "remaining": {
-                label: self.limits.budget(token).remaining
-                for token, label in self.limits.labels.items()
-            },
-        }
-
-
 def secondary_limited(state: EmulatorState, budget: Budget) -> web.Response:
     """403 or 429 with retry-after and GitHub's message (which status: seeded coin)."""
     state.stats["secondary"] += 1
@@ -87,7 +58,7 @@ def secondary_limited(state: EmulatorState, budget: Budget) -> web.Response:
 
 
 async def handle_graphql(request: web.Request) -> web.StreamResponse:
-    state: EmulatorState = request.app["state"]
+    state: EmulatorState = request.app[STATE]
     state.stats["requests"] += 1
     state.stats["graphql_requests"] += 1
     token = bearer_token(request)
@@ -231,7 +202,7 @@ def iso_epoch(epoch: float) -> str:
 
 
 async def handle_stats(request: web.Request) -> web.Response:
-    state: EmulatorState = request.app["state"]
+    state: EmulatorState = request.app[STATE]
     if request.method == "DELETE":
         state.stats.clear()
         state.points.clear()
@@ -239,7 +210,7 @@ async def handle_stats(request: web.Request) -> web.Response:
 
 
 async def handle_faults(request: web.Request) -> web.Response:
-    state: EmulatorState = request.app["state"]
+    state: EmulatorState = request.app[STATE]
     if request.method == "POST":
         try:
             state.faults = state.faults.merged(await request.json())
@@ -250,7 +221,7 @@ async def handle_faults(request: web.Request) -> web.Response:
 
 async def handle_token(request: web.Request) -> web.Response:
     """POST {"token_index": 1, "remaining": 0, "reset_in": 2} sets a token's budget."""
-    state: EmulatorState = request.app["state"]
+    state: EmulatorState = request.app[STATE]
     payload = await request.json()
     tokens = list(state.limits.accounts)
     index = int(payload["token_index"])
@@ -264,7 +235,7 @@ async def handle_token(request: web.Request) -> web.Response:
 
 async def handle_activity(request: web.Request) -> web.Response:
     """POST {"repo": "o/n", "action": "touch", "number": 3} changes a pull request."""
-    state: EmulatorState = request.app["state"]
+    state: EmulatorState = request.app[STATE]
     payload = await request.json()
     try:
         pr = apply_activity(
@@ -282,7 +253,7 @@ async def handle_activity(request: web.Request) -> web.Response:
 
 
 async def handle_truth(request: web.Request) -> web.Response:
-    state: EmulatorState = request.app["state"]
+    state: EmulatorState = request.app[STATE]
     truth = repository_truth(state.world, request.match_info["owner"], request.match_info["name"])
     if truth is None:
         return json_response({"message": "Not Found"}, 404)
@@ -290,14 +261,14 @@ async def handle_truth(request: web.Request) -> web.Response:
 
 
 async def handle_summary(request: web.Request) -> web.Response:
-    state: EmulatorState = request.app["state"]
+    state: EmulatorState = request.app[STATE]
     return json_response(summary(state.world))
 
 
 def build_app(state: EmulatorState) -> web.Application:
     """The aiohttp application; GHES paths (`/api/graphql`, `/api/v3/...`) included."""
     app = web.Application(client_max_size=8 * 1024 * 1024)
-    app["state"] = state
+    app[STATE] = state
     app.router.add_post("/graphql", handle_graphql)
     app.router.add_post("/api/graphql", handle_graphql)
     add_rest_routes(app, prefixes=("", "/api/v3"))

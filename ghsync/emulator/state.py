@@ -1,0 +1,42 @@
+"""The state of one running emulator: world, limits, faults, counters."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from typing import Any
+
+from aiohttp import web
+
+from ghsync.emulator.config import EmulatorConfig
+from ghsync.emulator.dataset import build_world
+from ghsync.emulator.limits import Limits
+
+
+class EmulatorState:
+    """The world, the limits, the faults and the counters of one running emulator."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.world = build_world(config)
+        self.limits = Limits(config)
+        self.faults = config.faults
+        self.rng = random.Random(f"faults:{config.seed}")
+        self.activity_rng = random.Random(f"activity:{config.seed}")
+        self.stats: Counter[str] = Counter()
+        self.points: Counter[str] = Counter()
+
+    def stats_snapshot(self) -> dict[str, Any]:
+        """Counters for tests and benchmarks; tokens named `token-N`, never by value."""
+        return {
+            "counters": dict(self.stats),
+            "points": {self.limits.labels[t]: p for t, p in self.points.items()},
+            "points_total": sum(self.points.values()),
+            "remaining": {
+                label: self.limits.budget(token).remaining
+                for token, label in self.limits.labels.items()
+            },
+        }
+
+
+STATE = web.AppKey("state", EmulatorState)
