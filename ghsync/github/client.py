@@ -101,6 +101,7 @@ class GitHubClient:
         slot: SlotFactory = no_slot,
         max_attempts: int = 5,
         request_timeout: float = 60.0,
+        retry_base: float = 1.0,
         rand: Callable[[], float] = random.random,
     ) -> None:
         self.pool = pool
@@ -110,6 +111,7 @@ class GitHubClient:
         """Answers seen, by kind (for logs, artifacts and tests)."""
         self._slot = slot
         self._timeout = request_timeout
+        self._retry_base = retry_base
         self._rand = rand
         self._connector: aiohttp.TCPConnector | None = None
 
@@ -200,7 +202,9 @@ class GitHubClient:
             if isinstance(error, FatalError) or shrink or failures >= self.max_attempts:
                 raise error
             if kind is not Kind.SECONDARY:  # a secondary pause is waited out by `choose`
-                await self.pool.clock.sleep(backoff_delay(failures - 1, self._rand))
+                await self.pool.clock.sleep(
+                    backoff_delay(failures - 1, self._rand, self._retry_base)
+                )
             log.info("%s: %s (attempt %d of %d)", operation, error, failures, self.max_attempts)
 
     def _learn(self, token: Token, outcome: _Outcome) -> Kind:

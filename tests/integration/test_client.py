@@ -1,0 +1,272 @@
+"""The client against the emulator over loopback: every answer kind of issue 3."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from ghsync.emulator import Emulator, EmulatorConfig, FaultConfig, started_emulator
+from ghsync.errors import (
+    AllTokensInvalid,
+    ConnectionFailed,
+    QueryRejected,
+    RepoNotFound,
+    ServerTimeout,
+    TokensExhausted,
+)
+from ghsync.github.client import GitHubClient
+from ghsync.github.ratelimit import Kind, Quota
+from ghsync.github.tokens import TokenPool, TokenState
+
+A = "ghp_" + "a" * 32 + "AAAA"
+B = "ghp_" + "b" * 32 + "BBBB"
+C = "ghp_" + "c" * 32 + "CCCC"
+BAD = "ghp_" + "x" * 32 + "XXXX"
+REPO = {"owner": "acme", "name": "repo-1"}
+
+
+@asynccontextmanager
+async def serve(*tokens: str, **config: Any) -> AsyncIterator[Emulator]:
+    """An emulator on a free loopback port; `tokens` as `TOKEN` or `TOKEN=login`."""
+    settings = {"seed": 1, "repos": 1, "prs": 30, "tokens": tokens or (A,), **config}
+    async with started_emulator(EmulatorConfig(**settings)) as emu:
+        yield emu
+
+
+@asynccontextmanager
+async def connect(
+    emu: Emulator, *tokens: str, max_wait: float = 30.0, **options: Any
+) -> AsyncIterator[GitHubClient]:
+    options.setdefault("retry_base", 0.01)
+    pool = TokenPool(tokens or (A,), max_wait=max_wait)
+    async with GitHubClient(pool, emu.graphql_url, **options) as client:
+        yield client
+
+
+async def fetch_all_prs(client: GitHubClient, page_size: int = 10) -> list[int]:
+    """PR numbers of repo-1, page by page (UPDATED_AT DESC)."""
+    numbers: list[int] = []
+    cursor = None
+    while True:
+        data, page_size = await client.execute_page(
+            "PullRequestPage", {**REPO, "cursor": cursor}, page_size
+        )
+        connection = data["repository"]["pullRequests"]
+        numbers += [node["number"] for node in connection["nodes"]]
+        if not connection["pageInfo"]["hasNextPage"]:
+            return numbers
+        cursor = connection["pageInfo"]["endCursor"]
+
+
+def truth_numbers(emu: Emulator) -> list[int]:
+    truth = emu.truth("acme/repo-1")
+    assert truth is not None
+    return sorted(pr["number"] for pr in truth["pullRequests"])
+
+
+async def test_happy_path_pages_every_pr_once() -> None:
+    async with serve() as emu, connect(emu) as client:
+        numbers = await fetch_all_prs(client)
+        assert sorted(numbers) == truth_numbers(emu)
+        assert client.answers == {Kind.OK: 3}
+        assert emu.stats()["points"] == {"token-1": 3}
+
+
+async def test_enterprise_server_path() -> None:
+    async with serve() as emu:
+        pool = TokenPool([A])
+        async with GitHubClient(pool, f"{emu.url}/api/graphql") as client:
+            data = await client.execute("Viewer")
+    assert data["viewer"]["login"] == "viewer-1"
+
+
+async def test_every_request_holds_a_slot_named_by_fingerprint() -> None:
+    held: list[str] = []
+    locks: dict[str, asyncio.Semaphore] = {}
+
+    @asynccontextmanager
+    async def slot(fingerprint: str) -> AsyncIterator[None]:
+        async with locks.setdefault(fingerprint, asyncio.Semaphore(1)):
+            held.append(fingerprint)
+            yield
+
+    async with serve() as emu, connect(emu, slot=slot) as client:
+        await asyncio.gather(*(client.execute("Viewer") for _ in range(4)))
+    assert len(held) == 4 and len(set(held)) == 1
+    assert A not in held[0] and len(held[0]) == 12
+
+
+async def test_identify_learns_accounts_and_budgets() -> None:
+    async with serve(f"{A}=alice", f"{B}=alice", C) as emu, connect(emu, A, B, C) as client:
+        await client.identify()
+    statuses = client.pool.statuses()
+    assert [s.login for s in statuses] == ["alice", "alice", "viewer-3"]
+    assert [s.remaining for s in statuses] == [4999, 4999, 4999]
+
+
+async def test_one_token_exhausted_mid_run_work_continues_on_the_other() -> None:
+    async with serve(A, B) as emu, connect(emu, A, B) as client:
+        first = await client.execute("PullRequestPage", {**REPO, "pageSize": 10})
+        emu.set_token_budget(A, remaining=0, reset_in=3600)
+        emu.set_token_budget(B, remaining=2000)  # so A, with more left, is chosen next
+        numbers = await fetch_all_prs(client)
+    assert first["repository"]["pullRequests"]["totalCount"] == 30
+    assert sorted(numbers) == truth_numbers(emu)
+    assert client.answers[Kind.PRIMARY] == 1
+    states = [s.state for s in client.pool.statuses()]
+    assert states == [TokenState.PARKED, TokenState.READY]
+
+
+async def test_every_token_exhausted_with_a_reset_soon_waits_then_continues() -> None:
+    async with serve(A, B) as emu, connect(emu, A, B) as client:
+        for token in (A, B):
+            emu.set_token_budget(token, remaining=0, reset_in=2)
+        started = time.monotonic()
+        numbers = await fetch_all_prs(client)
+        waited = time.monotonic() - started
+    assert sorted(numbers) == truth_numbers(emu)
+    assert waited >= 1.5
+    assert client.answers[Kind.PRIMARY] == 2
+
+
+async def test_every_token_exhausted_for_long_is_a_clear_error() -> None:
+    async with serve(A, B) as emu, connect(emu, A, B, max_wait=5) as client:
+        for token in (A, B):
+            emu.set_token_budget(token, remaining=0, reset_in=1800)
+        with pytest.raises(TokensExhausted) as caught:
+            await client.execute("Viewer")
+    assert caught.value.reset_at.timestamp() > time.time() + 1700
+    assert "ghp_…AAAA" in str(caught.value) and "ghp_…BBBB" in str(caught.value)
+
+
+def secondary_only_first(emu: Emulator) -> Any:
+    """A slot factory that turns the secondary storm off once the first request is done."""
+    entered: list[str] = []
+
+    @asynccontextmanager
+    async def slot(fingerprint: str) -> AsyncIterator[None]:
+        if entered:
+            emu.set_faults(secondary_rate=0.0)
+        entered.append(fingerprint)
+        yield
+
+    return slot
+
+
+@pytest.mark.parametrize("rounds", range(2), ids=["first", "second"])
+async def test_secondary_with_retry_after_pauses_the_whole_account(rounds: int) -> None:
+    faults = FaultConfig(secondary_rate=1.0, secondary_retry_after=1)
+    async with (
+        serve(f"{A}=alice", f"{B}=alice", seed=rounds) as emu,
+        connect(emu, A, B, slot=secondary_only_first(emu)) as client,
+    ):
+        for token in client.pool.tokens():
+            client.pool.set_login(token, "alice")
+        emu.set_faults(faults)
+        started = time.monotonic()
+        data = await client.execute("Viewer")
+        waited = time.monotonic() - started
+    assert data["viewer"]["login"] == "alice"
+    assert waited >= 1.0
+    # one secondary answer, then one good one: no request on alice's account meanwhile
+    assert emu.stats()["counters"]["requests"] == 2
+    assert client.answers[Kind.SECONDARY] == 1
+
+
+async def test_secondary_on_one_account_moves_to_another_account_at_once() -> None:
+    faults = FaultConfig(secondary_rate=1.0, secondary_retry_after=30)
+    async with (
+        serve(f"{A}=alice", f"{B}=bob") as emu,
+        connect(emu, A, B, slot=secondary_only_first(emu)) as client,
+    ):
+        a, b = client.pool.tokens()
+        client.pool.set_login(a, "alice")
+        client.pool.set_login(b, "bob")
+        client.pool.record_quota(b, Quota(5000, 4000, time.time() + 99))  # A is chosen first
+        emu.set_faults(faults)
+        data = await client.execute("Viewer")
+    assert data["viewer"]["login"] == "bob"
+    assert client.pool.statuses()[0].state is TokenState.PAUSED
+
+
+@pytest.mark.parametrize("body", ["html", "json"])
+async def test_timeout_on_a_page_of_100_is_retried_smaller(body: str) -> None:
+    faults = FaultConfig(timeout_node_threshold=15_000, timeout_body=body)  # a page of 50: 11,100
+    async with serve(prs=120, faults=faults) as emu, connect(emu) as client:
+        data, size = await client.execute_page("PullRequestPage", REPO, 100)
+    assert size == 50
+    assert len(data["repository"]["pullRequests"]["nodes"]) == 50
+    assert client.answers[Kind.TIMEOUT] == 1
+
+
+async def test_timeout_tells_the_caller_the_smaller_page_size() -> None:
+    faults = FaultConfig(timeout_node_threshold=15_000)
+    async with serve(faults=faults) as emu, connect(emu) as client:
+        with pytest.raises(ServerTimeout) as caught:
+            await client.execute("PullRequestPage", {**REPO, "pageSize": 100})
+    assert caught.value.smaller_page_size == 50
+    assert "first: 50" in str(caught.value)
+
+
+async def test_token_revoked_mid_run_is_dropped_and_the_others_continue() -> None:
+    faults = FaultConfig(revoke_after={A: 2})
+    async with serve(A, B, faults=faults) as emu, connect(emu, A, B) as client:
+        emu.set_token_budget(B, remaining=4000)  # A first
+        numbers = await fetch_all_prs(client, page_size=5)
+    assert sorted(numbers) == truth_numbers(emu)
+    assert client.answers[Kind.UNAUTHORIZED] == 1
+    assert [s.state for s in client.pool.statuses()] == [TokenState.INVALID, TokenState.READY]
+
+
+async def test_all_tokens_bad_is_a_clear_error() -> None:
+    async with serve(A) as emu, connect(emu, BAD, "ghp_" + "y" * 36) as client:
+        with pytest.raises(AllTokensInvalid, match="401 Bad credentials") as caught:
+            await client.execute("Viewer")
+    assert "ghp_…XXXX" in str(caught.value) and BAD not in str(caught.value)
+
+
+async def test_random_server_errors_are_retried() -> None:
+    faults = FaultConfig(error_rate=0.4)
+    async with serve(faults=faults) as emu, connect(emu, max_attempts=8) as client:
+        numbers = await fetch_all_prs(client, page_size=5)
+    assert sorted(numbers) == truth_numbers(emu)
+    assert client.answers[Kind.SERVER_ERROR] >= 1
+
+
+async def test_dropped_connections_are_retried_then_reported() -> None:
+    async with serve(faults=FaultConfig(drop_rate=0.4)) as emu, connect(emu, max_attempts=8) as c:
+        numbers = await fetch_all_prs(c, page_size=5)
+        assert sorted(numbers) == truth_numbers(emu)
+        assert c.answers[Kind.CONNECTION] >= 1
+        emu.set_faults(drop_rate=1.0)
+        with pytest.raises(ConnectionFailed, match=r"no answer from http://127\.0\.0\.1"):
+            await c.execute("Viewer")
+
+
+async def test_unknown_repo_is_not_retried_and_names_the_repo() -> None:
+    async with serve() as emu, connect(emu) as client:
+        with pytest.raises(RepoNotFound, match="repository acme/nope was not found"):
+            await client.execute(
+                "PullRequestPage", {"owner": "acme", "name": "nope", "pageSize": 5}
+            )
+    assert emu.stats()["counters"]["requests"] == 1
+
+
+async def test_unknown_repo_in_a_metadata_batch_is_none() -> None:
+    items = [{"owner": "acme", "name": "repo-1"}, {"owner": "acme", "name": "nope"}]
+    async with serve() as emu, connect(emu) as client:
+        first, missing = await client.execute_batch("RepoMetadata", items)
+    assert first is not None and first["nameWithOwner"] == "acme/repo-1"
+    assert first["pullRequests"]["totalCount"] == 30
+    assert missing is None
+
+
+async def test_pagination_misuse_is_rejected_with_githubs_words() -> None:
+    async with serve() as emu, connect(emu) as client:
+        with pytest.raises(QueryRejected, match="Requesting 101 records"):
+            await client.execute("PullRequestPage", {**REPO, "pageSize": 101})
