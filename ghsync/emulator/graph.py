@@ -240,7 +240,7 @@ def _pull_requests(repo: Obj, info: Info, **args: Any) -> Obj:
 
 
 def _pull_request(repo: Obj, info: Info, number: int) -> Obj | None:
-    found = [pr for pr in repo["pullRequests"] if pr["number"] == number]
+    found: list[Obj] = [pr for pr in repo["pullRequests"] if pr["number"] == number]
     if not found:
         raise GitHubError(
             "NOT_FOUND",
