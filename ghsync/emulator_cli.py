@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ghsync.emulator import Emulator, EmulatorConfig, running_emulator, serve
+from ghsync.emulator import Emulator, EmulatorConfig, FaultConfig, running_emulator, serve
 
 emulator_app = typer.Typer(
     help="A local GitHub API emulator for tests, demos and benchmarks.", no_args_is_help=True
@@ -38,12 +38,22 @@ def serve_command(
         str, typer.Option(help="Accepted tokens, comma-separated; TOKEN=LOGIN groups accounts.")
     ] = ",".join(DEMO_TOKENS),
     points_per_hour: Annotated[int, typer.Option(help="Primary budget per token.")] = 5000,
+    points_per_minute: Annotated[
+        int, typer.Option(help="Secondary limit: points per minute per account.")
+    ] = 2000,
     latency_ms: Annotated[float, typer.Option(help="Latency added to every answer.")] = 0.0,
     latency_per_node_ms: Annotated[float, typer.Option(help="Latency per node returned.")] = 0.0,
+    faults: Annotated[
+        str, typer.Option(help="More faults as JSON, e.g. '{\"error_rate\": 0.05}' (see README).")
+    ] = "{}",
 ) -> None:
     """Serve a seeded GitHub (GraphQL + REST) on HOST:PORT until interrupted."""
-    from ghsync.emulator import FaultConfig
-
+    try:
+        fault_config = FaultConfig(
+            latency_ms=latency_ms, latency_per_node_ms=latency_per_node_ms
+        ).merged(json.loads(faults))
+    except (ValueError, TypeError) as error:
+        raise typer.BadParameter(str(error), param_hint="--faults") from error
     config = EmulatorConfig(
         seed=seed,
         org=org,
@@ -51,7 +61,8 @@ def serve_command(
         prs=prs,
         tokens=parse_tokens(tokens),
         points_per_hour=points_per_hour,
-        faults=FaultConfig(latency_ms=latency_ms, latency_per_node_ms=latency_per_node_ms),
+        points_per_minute_per_account=points_per_minute,
+        faults=fault_config,
     )
 
     def ready(emulator: Emulator) -> None:

@@ -1,4 +1,5 @@
-"""Requests/s the emulator serves for a 50-PR page query (FACTS.md's, 7 nested connections).
+"""Requests/s the emulator serves for a 50-PR page query (FACTS.md's, 7 nested connections),
+with the emulator in its own process (`ghsync emulator serve`) and aiohttp clients here.
 
 Run: .venv/bin/python -m tests.bench.bench_emulator [--seconds 10] [--concurrency 4]
 Writes tests/bench/results/emulator.json.
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import aiohttp
 
-from ghsync.emulator import EmulatorConfig, running_emulator
+from tests.bench.emulator_process import emulator_process
 
 TOKEN = "ghp_" + "e" * 36
 RESULTS = Path(__file__).parent / "results"
@@ -46,17 +47,23 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
-    config = EmulatorConfig(
-        seed=1,
-        repos=1,
-        prs=200,
-        tokens=(TOKEN,),
-        points_per_hour=10**9,
-        points_per_minute_per_account=10**9,
+    serve = (
+        "--seed",
+        "1",
+        "--repos",
+        "1",
+        "--prs",
+        "200",
+        "--tokens",
+        TOKEN,
+        "--points-per-hour",
+        str(10**9),
+        "--points-per-minute",
+        str(10**9),
     )
-    with running_emulator(config) as emulator:
-        asyncio.run(hammer(emulator.graphql_url, 1.0, 1))  # warm-up: schema, caches
-        count, latencies = asyncio.run(hammer(emulator.graphql_url, args.seconds, args.concurrency))
+    with emulator_process(*serve) as url:
+        asyncio.run(hammer(f"{url}/graphql", 1.0, 1))  # warm-up: schema, caches
+        count, latencies = asyncio.run(hammer(f"{url}/graphql", args.seconds, args.concurrency))
     latencies.sort()
     result = {
         "figure": "emulator requests/s, 50-PR page query (7 nested connections)",

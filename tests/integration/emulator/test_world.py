@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -130,6 +131,8 @@ def test_serve_command_answers_over_http() -> None:
             "15",
             "--tokens",
             f"{TOKEN},ghp_{'c' * 36}=carol",
+            "--faults",
+            json.dumps({"revoke_after": {TOKEN: 1}}),
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -146,6 +149,11 @@ def test_serve_command_answers_over_http() -> None:
             f"{url.group(1)}/graphql", {"query": "{ viewer { login } }"}, token=f"ghp_{'c' * 36}"
         )
         assert answer.json() == {"data": {"viewer": {"login": "carol"}}}
+        revoked = [
+            http(f"{url.group(1)}/graphql", {"query": "{ viewer { login } }"}).status
+            for _ in range(2)
+        ]
+        assert revoked == [200, 401]  # --faults applied from the start
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=10)
