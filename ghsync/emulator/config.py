@@ -35,6 +35,9 @@ class FaultConfig:
     """retry-after seconds sent with secondary-limit answers."""
     revoke_after: dict[str, int] = field(default_factory=dict)
     """token -> number of its requests after which it answers 401 Bad credentials."""
+    denied_repos: dict[str, str] = field(default_factory=dict)
+    """`owner/name` -> NOT_FOUND (invisible to the token), FORBIDDEN (an App token without
+    access) or INSUFFICIENT_SCOPES: `repository` answers null with that error."""
 
     def merged(self, changes: dict[str, Any]) -> FaultConfig:
         """A copy with `changes` applied; unknown keys are an error."""

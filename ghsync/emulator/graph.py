@@ -46,6 +46,7 @@ class RequestContext:
     world: World
     viewer: Obj
     rate_limit: Obj
+    denied_repos: dict[str, str]
     dry_run: bool = False
     nodes_returned: int = 0
 
@@ -54,11 +55,9 @@ class RequestContext:
 def github_schema() -> GraphQLSchema:
     """GitHub's public schema (vendored, MIT), built once per process."""
     sdl = resources.files("ghsync.emulator").joinpath("schema.graphql").read_text("utf-8")
-    schema = build_schema(sdl, assume_valid_sdl=True)
-    # GitHub's SDL breaks two of graphql-core's schema rules (deprecated interface fields), and
-    # validate() re-checks the schema: record it as checked, as assume_valid_sdl means.
-    schema._validation_errors = []
-    return schema
+    # GitHub's SDL breaks graphql-core's rules on deprecated interface fields: trust it, or
+    # validate() re-checks the schema and refuses every query.
+    return build_schema(sdl, assume_valid_sdl=True, assume_valid=True)
 
 
 _documents: dict[str, DocumentNode | list[GraphQLError]] = {}
@@ -109,6 +108,13 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
 
 # --- resolvers --------------------------------------------------------------------------------
 
+DENIAL_MESSAGES = {
+    "FORBIDDEN": "Resource not accessible by integration",
+    "INSUFFICIENT_SCOPES": "Your token has not been granted the required scopes to execute this "
+    "query. The 'repository' field requires one of the following scopes: ['repo'], but your "
+    "token has only been granted the: ['read:org'] scopes. Please modify your token's scopes at: "
+    "https://github.com/settings/tokens.",
+}
 Resolver = Callable[..., Any]
 Info = GraphQLResolveInfo[RequestContext]
 PAGING = {"first", "last", "after", "before"}
@@ -168,10 +174,13 @@ def _repository(_: Any, info: Info, owner: str, name: str, **__: Any) -> Obj | N
     if info.context.dry_run:
         return None
     repo = info.context.world.find_repo(owner, name)
-    if repo is None:
+    denial = info.context.denied_repos.get(f"{owner}/{name}".lower())
+    if repo is None or denial == "NOT_FOUND":
         raise GitHubError(
             "NOT_FOUND", f"Could not resolve to a Repository with the name '{owner}/{name}'."
         )
+    if denial is not None:
+        raise GitHubError(denial, DENIAL_MESSAGES[denial])
     return repo
 
 

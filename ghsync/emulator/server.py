@@ -117,7 +117,6 @@ async def _answer_graphql(
                 "errors": [
                     {
                         "type": "RATE_LIMITED",
-                        "code": "graphql_rate_limit",
                         "message": f"API rate limit exceeded for user ID {user_id}.",
                     }
                 ]
@@ -162,7 +161,8 @@ async def _execute(
         "nodeCount": cost.node_count,
     }
     viewer = state.world.users[state.limits.accounts[token]]
-    context = graph.RequestContext(state.world, viewer, rate_limit, dry_run=cost.dry_run)
+    denied = {repo.lower(): kind for repo, kind in state.faults.denied_repos.items()}
+    context = graph.RequestContext(state.world, viewer, rate_limit, denied, dry_run=cost.dry_run)
     result = graph.run(document, variables, operation_name, context)
     body: dict[str, Any] = {"data": result.data}
     if result.errors:

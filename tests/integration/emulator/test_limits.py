@@ -6,6 +6,7 @@ import asyncio
 import time
 
 import aiohttp
+import pytest
 
 from ghsync.emulator import Emulator, EmulatorConfig, FaultConfig, started_emulator
 from tests.integration.emulator.conftest import OTHER, TOKEN, graphql
@@ -138,3 +139,14 @@ async def test_concurrent_requests_per_account_are_limited() -> None:
     assert sorted(statuses)[:2] == [200, 200]
     assert statuses.count(200) == 2
     assert all(status in (403, 429) for status in statuses if status != 200)
+
+
+@pytest.mark.parametrize("kind", ["NOT_FOUND", "FORBIDDEN", "INSUFFICIENT_SCOPES"])
+def test_denied_repository_answers_null_with_the_error_type(fresh: Emulator, kind: str) -> None:
+    fresh.set_faults(denied_repos={"acme/repo-1": kind})
+    body = graphql(fresh, '{ repository(owner: "acme", name: "repo-1") { id } }').json()
+    assert body["data"] == {"repository": None}
+    assert body["errors"][0]["type"] == kind
+    assert body["errors"][0]["path"] == ["repository"]
+    other = graphql(fresh, '{ repository(owner: "acme", name: "empty") { id } }').json()
+    assert other["data"]["repository"]["id"]
