@@ -18,7 +18,10 @@ token, reset time, path). Callers branch on the two halves:
         │   ├── RepoForbidden     FORBIDDEN: e.g. an App token without access
         │   └── InsufficientScopes  INSUFFICIENT_SCOPES: the token lacks a scope
         ├── QueryRejected         any other GraphQL error (a bad query or argument)
-        └── (warehouse: DatabaseLocked, DatabaseCorrupt, ...)
+        └── WarehouseError        the DuckDB file failed; carries its path
+            ├── DatabaseLocked    another process holds the file's write lock
+            ├── DatabaseCorrupt   the file is not a (readable) DuckDB database
+            └── DatabasePathError the file cannot be created or opened there
 
 Messages never contain a token: use `ghsync.log.mask_token` when one must be named.
 """
@@ -26,6 +29,7 @@ Messages never contain a token: use `ghsync.log.mask_token` when one must be nam
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 
 class GhsyncError(Exception):
@@ -148,3 +152,36 @@ class QueryRejected(FatalError):
     def __init__(self, operation: str, detail: str) -> None:
         super().__init__(f"{operation} was rejected by GitHub: {detail}")
         self.operation = operation
+
+
+# --- Warehouse -----------------------------------------------------------------------------
+
+
+class WarehouseError(FatalError):
+    """The DuckDB warehouse failed; nothing of the failed operation was written."""
+
+    hint = ""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        hint = f"; {self.hint}" if self.hint else ""
+        super().__init__(f"warehouse {path}: {detail}{hint}")
+        self.path = path
+        self.detail = detail
+
+
+class DatabaseLocked(WarehouseError):
+    """Another process (a running sync, a DuckDB CLI) holds the file's write lock."""
+
+    hint = "another process is using it: wait for it to finish, or stop it"
+
+
+class DatabaseCorrupt(WarehouseError):
+    """The file is not a DuckDB database, or its blocks fail their checksums."""
+
+    hint = "restore it from a backup, or move it away and sync again"
+
+
+class DatabasePathError(WarehouseError):
+    """The file cannot be created or opened: missing directory, no permission, read-only."""
+
+    hint = "check the path (GHSYNC_DB or --db), that its directory exists and is writable"

@@ -1,0 +1,160 @@
+"""The frames a page of PRs becomes: one polars schema per warehouse table, and the bundle.
+
+records.py builds these frames from GraphQL nodes; warehouse.py loads them. The schemas match
+the columns of warehouse/migrations (a test checks it); timestamps are UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import polars as pl
+
+UTC = pl.Datetime("us", "UTC")
+
+ChildTable = Literal["pr_reviews", "pr_commits", "pr_files", "check_runs", "commit_statuses"]
+
+REPOSITORIES = pl.Schema(
+    {
+        "repo": pl.String(),
+        "repo_id": pl.String(),
+        "is_archived": pl.Boolean(),
+        "pushed_at": UTC,
+        "synced_at": UTC,
+    }
+)
+
+PULL_REQUESTS = pl.Schema(
+    {
+        "repo": pl.String(),
+        "number": pl.Int32(),
+        "pr_id": pl.String(),
+        "database_id": pl.Int64(),
+        "title": pl.String(),
+        "body": pl.String(),
+        "state": pl.String(),
+        "is_draft": pl.Boolean(),
+        "author_login": pl.String(),
+        "author_type": pl.String(),
+        "created_at": UTC,
+        "updated_at": UTC,
+        "closed_at": UTC,
+        "merged_at": UTC,
+        "additions": pl.Int32(),
+        "deletions": pl.Int32(),
+        "changed_files": pl.Int32(),
+        "base_ref": pl.String(),
+        "head_ref": pl.String(),
+        "head_sha": pl.String(),
+        "milestone": pl.String(),
+        "labels": pl.List(pl.String()),
+        "assignees": pl.List(pl.String()),
+        "linked_issues": pl.List(pl.Int32()),
+        "requested_reviewers": pl.List(pl.String()),
+    }
+)
+
+_PR_KEY: dict[str, pl.DataType] = {"repo": pl.String(), "number": pl.Int32()}
+
+CHILD_SCHEMAS: dict[ChildTable, pl.Schema] = {
+    "pr_reviews": pl.Schema(
+        {
+            **_PR_KEY,
+            "review_id": pl.Int64(),
+            "state": pl.String(),
+            "author_login": pl.String(),
+            "submitted_at": UTC,
+        }
+    ),
+    "pr_commits": pl.Schema(
+        {
+            **_PR_KEY,
+            "sha": pl.String(),
+            "author_login": pl.String(),
+            "author_email": pl.String(),
+            "author_name": pl.String(),
+            "authored_at": UTC,
+            "committed_at": UTC,
+            "message": pl.String(),
+        }
+    ),
+    "pr_files": pl.Schema(
+        {
+            **_PR_KEY,
+            "path": pl.String(),
+            "additions": pl.Int32(),
+            "deletions": pl.Int32(),
+            "change_type": pl.String(),
+        }
+    ),
+    "check_runs": pl.Schema(
+        {
+            **_PR_KEY,
+            "head_sha": pl.String(),
+            "check_run_id": pl.Int64(),
+            "app": pl.String(),
+            "app_slug": pl.String(),
+            "name": pl.String(),
+            "status": pl.String(),
+            "conclusion": pl.String(),
+            "started_at": UTC,
+            "completed_at": UTC,
+        }
+    ),
+    "commit_statuses": pl.Schema(
+        {
+            **_PR_KEY,
+            "head_sha": pl.String(),
+            "context": pl.String(),
+            "state": pl.String(),
+            "created_at": UTC,
+        }
+    ),
+}
+
+
+@dataclass(frozen=True)
+class PageFrames:
+    """One page of PRs as frames, loaded in one transaction by `Warehouse.upsert_page`.
+
+    Every PR in `pull_requests` gets its reviews, commits and files replaced by the rows here
+    (none is a valid set). `check_runs` / `commit_statuses` replace that PR's stored rows too,
+    unless None: "not fetched with this page", which keeps what is stored.
+    """
+
+    pull_requests: pl.DataFrame
+    pr_reviews: pl.DataFrame
+    pr_commits: pl.DataFrame
+    pr_files: pl.DataFrame
+    check_runs: pl.DataFrame | None = None
+    commit_statuses: pl.DataFrame | None = None
+
+    def __post_init__(self) -> None:
+        check_schema("pull_requests", self.pull_requests, PULL_REQUESTS)
+        for table, frame in self.children().items():
+            check_schema(table, frame, CHILD_SCHEMAS[table])
+        if self.pull_requests.select("repo", "number").is_duplicated().any():
+            raise ValueError("pull_requests: a PR appears twice in one page")
+
+    def children(self) -> dict[ChildTable, pl.DataFrame]:
+        """The child frames present in this page, by table name."""
+        frames: dict[ChildTable, pl.DataFrame | None] = {
+            "pr_reviews": self.pr_reviews,
+            "pr_commits": self.pr_commits,
+            "pr_files": self.pr_files,
+            "check_runs": self.check_runs,
+            "commit_statuses": self.commit_statuses,
+        }
+        return {table: frame for table, frame in frames.items() if frame is not None}
+
+
+def check_schema(table: str, frame: pl.DataFrame, schema: pl.Schema) -> None:
+    """Fail on a frame whose columns or types differ from its table's schema (a bug upstream)."""
+    if frame.schema != schema:
+        raise TypeError(f"{table}: frame schema {dict(frame.schema)} != {dict(schema)}")
+
+
+def empty_frame(schema: pl.Schema) -> pl.DataFrame:
+    """A frame with no rows and the given schema."""
+    return pl.DataFrame(schema=schema)

@@ -1,0 +1,1 @@
+INSERT OR REPLACE INTO repositories BY NAME SELECT * FROM page_repositories;

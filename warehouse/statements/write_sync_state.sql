@@ -1,0 +1,3 @@
+INSERT OR REPLACE INTO sync_state
+    (repo, watermark, last_synced_at, status, cursor, pending_check_runs, error)
+VALUES ($repo, $watermark, $last_synced_at, $status, $cursor, $pending_check_runs, $error);
