@@ -8,7 +8,8 @@ token, reset time, path). Callers branch on the two halves:
     │   ├── SecondaryRateLimited  GitHub's secondary limit outlasted the client's attempts
     │   ├── ServerTimeout         502/504 or a timeout message: ask again with a smaller page
     │   ├── ServerError           other 5xx or a malformed answer
-    │   └── ConnectionFailed      no answer (refused, dropped, reset)
+    │   ├── ConnectionFailed      no answer (refused, dropped, reset)
+    │   └── SourceChanged         an object vanished between two requests of one fetch
     └── FatalError                another try gives the same answer: stop and say why
         ├── ConfigError           bad settings or input (no token, bad repo name, bad URL)
         ├── TokensExhausted       every token parked past max_wait; carries reset_at
@@ -185,3 +186,11 @@ class DatabasePathError(WarehouseError):
     """The file cannot be created or opened: missing directory, no permission, read-only."""
 
     hint = "check the path (GHSYNC_DB or --db), that its directory exists and is writable"
+
+
+class SourceChanged(RetriableError):
+    """GitHub stopped answering for an object mid-fetch (deleted or transferred meanwhile)."""
+
+    def __init__(self, node_id: str, what: str) -> None:
+        super().__init__(f"{node_id} vanished while its {what} were fetched; sync again")
+        self.node_id = node_id

@@ -1,0 +1,105 @@
+"""The fetchers get everything: nested overflow, check runs beyond their first pages, metadata
+of many repositories in one request, an org's repositories; compared with the emulator's truth
+(heavy PRs have more than 100 reviews, commits, files, labels or check runs)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ghsync.emulator import EmulatorConfig, started_emulator
+from ghsync.errors import ConfigError
+from ghsync.github.client import GitHubClient
+from ghsync.github.fetch import (
+    NESTED,
+    check_repos,
+    complete_nested,
+    fetch_check_runs,
+    fetch_pr_page,
+    head_commit_id,
+    list_org_repos,
+    validate_repo_names,
+)
+from ghsync.github.tokens import TokenPool
+
+TOKEN = "ghp_" + "n" * 36
+
+
+async def test_nested_lists_and_check_runs_are_complete() -> None:
+    config = EmulatorConfig(seed=1, repos=1, prs=30, tokens=(TOKEN,))
+    async with started_emulator(config) as emu:
+        async with GitHubClient(TokenPool([TOKEN]), emu.graphql_url) as client:
+            page = await fetch_pr_page(client, "acme/repo-1", None, 30)
+            follow_ups = await complete_nested(client, page.nodes)
+            heads = {pr["number"]: head_commit_id(pr) for pr in page.nodes}
+            commits = await fetch_check_runs(client, [h for h in heads.values() if h])
+        truth = {pr["number"]: pr for pr in emu.truth("acme/repo-1")["pullRequests"]}  # type: ignore[index]
+    assert follow_ups >= 1
+    assert sum(len(t["reviews"]) > 100 or len(t["files"]) > 100 for t in truth.values()) >= 1
+    assert sum(len(t["checkRuns"]) > 100 for t in truth.values()) >= 1
+    for pr in page.nodes:
+        expected = truth[pr["number"]]
+        for field in NESTED:
+            assert len(pr[field]["nodes"]) == pr[field]["totalCount"], (pr["number"], field)
+        assert [n["name"] for n in pr["labels"]["nodes"]] == expected["labels"]
+        assert [r["fullDatabaseId"] for r in pr["reviews"]["nodes"]] == [
+            str(r["databaseId"]) for r in expected["reviews"]
+        ]
+        assert [c["commit"]["oid"] for c in pr["commits"]["nodes"]] == [
+            c["oid"] for c in expected["commits"]
+        ]
+        assert [f["path"] for f in pr["files"]["nodes"]] == [f["path"] for f in expected["files"]]
+        commit = commits[heads[pr["number"]]]  # type: ignore[index]
+        runs = [
+            run["databaseId"]
+            for suite in commit["checkSuites"]["nodes"]
+            for run in suite["checkRuns"]["nodes"]
+        ]
+        assert runs == [run["databaseId"] for run in expected["checkRuns"]], pr["number"]
+
+
+async def test_metadata_of_60_repositories_takes_two_requests_of_one_point() -> None:
+    config = EmulatorConfig(seed=2, repos=58, prs=1, heavy_prs=False, tokens=(TOKEN,))
+    async with started_emulator(config) as emu:
+        names = [f"acme/repo-{i}" for i in range(1, 59)] + ["acme/empty", "acme/nope"]
+        async with GitHubClient(TokenPool([TOKEN]), emu.graphql_url) as client:
+            metas = await check_repos(client, names)
+        stats = emu.stats()
+    assert stats["counters"]["graphql_requests"] == 2
+    assert stats["points_total"] == 2
+    assert metas["acme/nope"] is None
+    empty = metas["acme/empty"]
+    assert empty is not None and empty.pr_count == 0 and empty.newest_update is None
+    one = metas["acme/repo-1"]
+    assert one is not None and one.pr_count == 1 and one.newest_update is not None
+
+
+async def test_org_listing_leaves_out_archived_repositories() -> None:
+    config = EmulatorConfig(seed=2, repos=2, prs=1, heavy_prs=False, tokens=(TOKEN,))
+    async with (
+        started_emulator(config) as emu,
+        GitHubClient(TokenPool([TOKEN]), emu.graphql_url) as client,
+    ):
+        assert await list_org_repos(client, "acme") == [
+                "acme/empty",
+                "acme/repo-1",
+                "acme/repo-2",
+            ]
+            assert await list_org_repos(client, "acme-empty") == []
+
+
+@pytest.mark.parametrize(
+    "names",
+    [["acme"], ["acme/"], ["/repo"], ["a/b/c"], ["acme/re po"], ["-acme/x"], ["acme/.."]],
+    ids=["no-slash", "no-name", "no-owner", "two-slashes", "space", "dash-first", "dot-dot"],
+)
+def test_bad_repository_names_are_refused_together(names: list[str]) -> None:
+    with pytest.raises(ConfigError) as error:
+        validate_repo_names(["acme/fine", *names, "other/also-bad/x"])
+    assert repr(names[0]) in str(error.value)
+    assert "'other/also-bad/x'" in str(error.value)
+    assert "acme/fine" not in str(error.value)
+
+
+def test_good_names_are_kept_once_in_order() -> None:
+    names = ["acme/repo-1", "Acme/Repo.js", "acme/repo-1", "a/b_c"]
+    assert validate_repo_names(names) == ["acme/repo-1", "Acme/Repo.js", "a/b_c"]
