@@ -80,11 +80,11 @@ async def test_org_listing_leaves_out_archived_repositories() -> None:
         GitHubClient(TokenPool([TOKEN]), emu.graphql_url) as client,
     ):
         assert await list_org_repos(client, "acme") == [
-                "acme/empty",
-                "acme/repo-1",
-                "acme/repo-2",
-            ]
-            assert await list_org_repos(client, "acme-empty") == []
+            "acme/empty",
+            "acme/repo-1",
+            "acme/repo-2",
+        ]
+        assert await list_org_repos(client, "acme-empty") == []
 
 
 @pytest.mark.parametrize(
