@@ -15,6 +15,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -56,6 +57,10 @@ from ghsync.github.tokens import Token, TokenPool, TokenStatus
 from ghsync.log import get_logger
 
 log = get_logger(__name__)
+
+COST_LABEL: ContextVar[str] = ContextVar("ghsync_cost_label", default="")
+"""What the current requests are for (a repository): their points and requests are counted
+under it in `GitHubClient.points` / `.requests`. Set it in the coroutine doing the work."""
 
 SlotFactory = Callable[[str], AbstractAsyncContextManager[object]]
 """`slot(token_fingerprint)`: held around each request (a Prefect concurrency limit, a lock)."""
@@ -109,6 +114,10 @@ class GitHubClient:
         self.max_attempts = max_attempts
         self.answers: Counter[Kind] = Counter()
         """Answers seen, by kind (for logs, artifacts and tests)."""
+        self.points: Counter[str] = Counter()
+        """Points GitHub reported (`rateLimit.cost`), by COST_LABEL."""
+        self.requests: Counter[str] = Counter()
+        """Requests sent, by COST_LABEL."""
         self._slot = slot
         self._timeout = request_timeout
         self._retry_base = retry_base
@@ -211,6 +220,11 @@ class GitHubClient:
         """Update the pool from one answer; returns the answer's kind."""
         kind = outcome.verdict.kind
         self.answers[kind] += 1
+        label = COST_LABEL.get()
+        self.requests[label] += 1
+        cost = ((outcome.data or {}).get("rateLimit") or {}).get("cost")
+        if isinstance(cost, int):
+            self.points[label] += cost
         if outcome.quota is not None:
             self.pool.record_quota(token, outcome.quota)
         if kind is Kind.OK:

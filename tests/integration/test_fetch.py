@@ -8,7 +8,7 @@ import pytest
 
 from ghsync.emulator import EmulatorConfig, started_emulator
 from ghsync.errors import ConfigError
-from ghsync.github.client import GitHubClient
+from ghsync.github.client import COST_LABEL, GitHubClient
 from ghsync.github.fetch import (
     NESTED,
     check_repos,
@@ -62,8 +62,11 @@ async def test_metadata_of_60_repositories_takes_two_requests_of_one_point() -> 
     async with started_emulator(config) as emu:
         names = [f"acme/repo-{i}" for i in range(1, 59)] + ["acme/empty", "acme/nope"]
         async with GitHubClient(TokenPool([TOKEN]), emu.graphql_url) as client:
+            COST_LABEL.set("metadata")
             metas = await check_repos(client, names)
         stats = emu.stats()
+    assert client.requests == {"metadata": 2}
+    assert client.points == {"metadata": 2}
     assert stats["counters"]["graphql_requests"] == 2
     assert stats["points_total"] == 2
     assert metas["acme/nope"] is None
