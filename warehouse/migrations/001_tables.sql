@@ -51,7 +51,7 @@ CREATE TABLE pr_reviews (
 CREATE TABLE pr_commits (
     repo         VARCHAR NOT NULL,
     number       INTEGER NOT NULL,
-    sha          VARCHAR,
+    sha          VARCHAR NOT NULL,
     author_login VARCHAR,         -- the GitHub user of the author email, when known
     author_email VARCHAR,
     author_name  VARCHAR,
@@ -63,7 +63,7 @@ CREATE TABLE pr_commits (
 CREATE TABLE pr_files (
     repo        VARCHAR NOT NULL,
     number      INTEGER NOT NULL,
-    path        VARCHAR,
+    path        VARCHAR NOT NULL,
     additions   INTEGER,
     deletions   INTEGER,
     change_type VARCHAR           -- ADDED, CHANGED, COPIED, DELETED, MODIFIED, RENAMED
@@ -77,7 +77,7 @@ CREATE TABLE check_runs (
     check_run_id BIGINT,
     app          VARCHAR,         -- the GitHub App's name, e.g. "GitHub Actions"
     app_slug     VARCHAR,
-    name         VARCHAR,
+    name         VARCHAR NOT NULL,
     status       VARCHAR,         -- QUEUED, IN_PROGRESS, COMPLETED, ...
     conclusion   VARCHAR,         -- SUCCESS, FAILURE, CANCELLED, ... (null until completed)
     started_at   TIMESTAMPTZ,
@@ -88,7 +88,7 @@ CREATE TABLE commit_statuses (
     repo       VARCHAR NOT NULL,
     number     INTEGER NOT NULL,
     head_sha   VARCHAR,
-    context    VARCHAR,
+    context    VARCHAR NOT NULL,
     state      VARCHAR,           -- ERROR, EXPECTED, FAILURE, PENDING, SUCCESS
     created_at TIMESTAMPTZ
 );

@@ -1,0 +1,207 @@
+"""Warehouse loads: idempotent re-loads, replaced child sets, atomic pages, sync state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from ghsync.errors import WarehouseError
+from ghsync.frames import CHILD_SCHEMAS, PULL_REQUESTS, REPOSITORIES, empty_frame
+from ghsync.warehouse import SyncState, Warehouse
+from tests.unit.warehouse_rows import REPO, at, check_run, commit, file, page, pr, review, status
+
+TABLES = [
+    "repositories",
+    "pull_requests",
+    "pr_reviews",
+    "pr_commits",
+    "pr_files",
+    "check_runs",
+    "commit_statuses",
+    "sync_state",
+]
+
+# DESIGN.md's table contract: these names must exist (more columns are allowed).
+CONTRACT = {
+    "repositories": "repo repo_id is_archived pushed_at synced_at",
+    "pull_requests": "repo number pr_id title body state is_draft author_login author_type "
+    "created_at updated_at closed_at merged_at additions deletions changed_files base_ref "
+    "head_ref head_sha milestone labels assignees linked_issues requested_reviewers",
+    "pr_reviews": "repo number review_id state author_login submitted_at",
+    "pr_commits": "repo number sha author_login author_email authored_at committed_at message",
+    "pr_files": "repo number path additions deletions change_type",
+    "check_runs": "repo number head_sha check_run_id app name status conclusion started_at "
+    "completed_at",
+    "commit_statuses": "repo number head_sha context state created_at",
+    "sync_state": "repo watermark last_synced_at",
+}
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Warehouse:
+    return Warehouse.open(tmp_path / "ghsync.duckdb")
+
+
+def snapshot(warehouse: Warehouse) -> dict[str, list[tuple[object, ...]]]:
+    """Every table's rows, sorted, so two states can be compared exactly."""
+    return {t: sorted(warehouse.query(f"SELECT * FROM {t}").rows(), key=repr) for t in TABLES}
+
+
+def first_page() -> tuple:
+    return page(
+        [pr(1, labels=["bug", "ui"], assignees=["bob"]), pr(2, labels=["docs"])],
+        reviews=[review(1, "bob", "APPROVED", at(2))],
+        commits=[commit(1, "c1", at(-3)), commit(2, "c2", at(-1))],
+        files=[file(1, "a.py"), file(1, "b.py"), file(2, "README.md")],
+        check_runs=[check_run(1, 10, "test", "SUCCESS")],
+        statuses=[status(1, "ci/legacy", "SUCCESS")],
+    )
+
+
+def test_migrate_creates_the_contract_tables_once(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    with Warehouse.open(path) as warehouse:
+        columns = warehouse.query(
+            "SELECT table_name, list(column_name) AS names FROM information_schema.columns "
+            "GROUP BY table_name"
+        )
+    found = {row["table_name"]: set(row["names"]) for row in columns.to_dicts()}
+    for table, names in CONTRACT.items():
+        assert set(names.split()) <= found[table], table
+    with Warehouse.open(path) as warehouse:
+        assert warehouse.migrate() == []
+        assert warehouse.query("SELECT version FROM schema_migrations")["version"].to_list() == [1]
+
+
+@pytest.mark.parametrize(
+    ("table", "schema"),
+    [("pull_requests", PULL_REQUESTS), ("repositories", REPOSITORIES), *CHILD_SCHEMAS.items()],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_frame_schemas_match_table_columns(
+    warehouse: Warehouse, table: str, schema: pl.Schema
+) -> None:
+    stored = warehouse.query(f"SELECT * FROM {table} LIMIT 0").schema
+    assert stored == schema
+
+
+def test_reloading_the_same_page_changes_nothing(warehouse: Warehouse) -> None:
+    warehouse.upsert_page(first_page())
+    once = snapshot(warehouse)
+    warehouse.upsert_page(first_page())
+    assert snapshot(warehouse) == once
+    assert len(once["pull_requests"]) == 2
+    assert len(once["pr_files"]) == 3
+
+
+def test_a_pr_that_lost_a_label_and_a_file_loses_them(warehouse: Warehouse) -> None:
+    warehouse.upsert_page(first_page())
+    newer = page(
+        [pr(1, labels=["ui"], updated_at=at(5))],
+        files=[file(1, "b.py")],
+        check_runs=[],
+        statuses=[],
+    )
+    warehouse.upsert_page(newer)
+    labels = warehouse.query("SELECT number, labels FROM pull_requests ORDER BY number")
+    assert labels.rows() == [(1, ["ui"]), (2, ["docs"])]
+    files = warehouse.query("SELECT number, path FROM pr_files ORDER BY number, path")
+    assert files.rows() == [(1, "b.py"), (2, "README.md")]
+    # PR 1's reviews, commits, checks were replaced by the (empty) sets of the newer page
+    assert warehouse.query("SELECT number FROM pr_reviews").rows() == []
+    assert warehouse.query("SELECT number FROM pr_commits").rows() == [(2,)]
+    assert warehouse.query("SELECT count(*) FROM check_runs").item() == 0
+
+
+def test_check_runs_not_fetched_with_a_page_are_kept(warehouse: Warehouse) -> None:
+    warehouse.upsert_page(first_page())
+    warehouse.upsert_page(page([pr(1, updated_at=at(5))], check_runs=None, statuses=None))
+    assert warehouse.query("SELECT check_run_id FROM check_runs").rows() == [(10,)]
+    assert warehouse.query("SELECT context FROM commit_statuses").rows() == [("ci/legacy",)]
+
+
+def test_a_replayed_older_page_does_not_roll_a_pr_back(warehouse: Warehouse) -> None:
+    warehouse.upsert_page(page([pr(1, title="new", updated_at=at(5))], files=[file(1, "new.py")]))
+    warehouse.upsert_page(page([pr(1, title="old", updated_at=at(1))], files=[file(1, "old.py")]))
+    assert warehouse.query("SELECT title FROM pull_requests").item() == "new"
+    assert warehouse.query("SELECT path FROM pr_files").item() == "new.py"
+
+
+@pytest.mark.parametrize(
+    ("broken_statuses", "broken_state"),
+    [
+        ([status(3, None, "SUCCESS")], SyncState(REPO, watermark=at(9), cursor="page-2")),
+        ([status(3, "ci", "SUCCESS")], SyncState(None, watermark=at(9))),  # type: ignore[arg-type]
+    ],
+    ids=["last-child-insert-fails", "sync-state-write-fails"],
+)
+def test_a_page_failing_inside_its_transaction_leaves_nothing(
+    warehouse: Warehouse, broken_statuses: list[dict[str, object]], broken_state: SyncState
+) -> None:
+    before = SyncState(REPO, watermark=at(0), status="running", cursor="page-1")
+    warehouse.upsert_page(first_page(), before)
+    after_first = snapshot(warehouse)
+    # A late statement of the page fails (a NOT NULL column is null): everything before it in
+    # the transaction (PR upserts, deletes, child inserts) must vanish with it.
+    broken = page(
+        [pr(1, title="changed", updated_at=at(9)), pr(3)],
+        reviews=[review(3, "bob", "APPROVED", at(1))],
+        files=[file(1, "c.py")],
+        statuses=broken_statuses,
+    )
+    with pytest.raises(WarehouseError, match=r"ghsync\.duckdb.*NOT NULL"):
+        warehouse.upsert_page(broken, broken_state)
+    assert snapshot(warehouse) == after_first
+    assert warehouse.read_sync_state(REPO) == before
+    # and the warehouse is usable afterwards
+    warehouse.upsert_page(page([pr(3)]))
+    assert warehouse.query("SELECT count(*) FROM pull_requests").item() == 3
+
+
+def test_sync_state_round_trips(warehouse: Warehouse) -> None:
+    assert warehouse.read_sync_state(REPO) is None
+    state = SyncState(
+        REPO,
+        watermark=at(1),
+        last_synced_at=at(2),
+        status="failed",
+        cursor="Y3Vyc29y",
+        pending_check_runs=("C_1", "C_2"),
+        error="boom",
+    )
+    warehouse.write_sync_state(state)
+    assert warehouse.read_sync_state(REPO) == state
+    done = SyncState(REPO, watermark=at(3), last_synced_at=at(3), status="ok")
+    warehouse.write_sync_state(done)
+    assert warehouse.read_sync_state(REPO) == done
+    assert warehouse.read_sync_state("acme/other") is None
+
+
+def test_sync_state_is_written_with_its_page(warehouse: Warehouse) -> None:
+    state = SyncState(REPO, watermark=at(7), status="ok")
+    warehouse.upsert_page(first_page(), state)
+    assert warehouse.read_sync_state(REPO) == state
+
+
+def test_repositories_are_upserted_by_name(warehouse: Warehouse) -> None:
+    row = {"repo": REPO, "repo_id": "R_1", "is_archived": False, "pushed_at": at(0)}
+    warehouse.upsert_repositories(pl.DataFrame([row | {"synced_at": at(1)}], schema=REPOSITORIES))
+    warehouse.upsert_repositories(pl.DataFrame([row | {"synced_at": at(2)}], schema=REPOSITORIES))
+    assert warehouse.query("SELECT repo, synced_at FROM repositories").rows() == [(REPO, at(2))]
+
+
+def test_a_frame_with_the_wrong_schema_is_refused() -> None:
+    with pytest.raises(TypeError, match="pr_files"):
+        page([pr(1)]).__class__(
+            pull_requests=page([pr(1)]).pull_requests,
+            pr_reviews=empty_frame(CHILD_SCHEMAS["pr_reviews"]),
+            pr_commits=empty_frame(CHILD_SCHEMAS["pr_commits"]),
+            pr_files=pl.DataFrame({"repo": [REPO], "number": [1], "path": ["a"]}),
+        )
+
+
+def test_a_pr_twice_in_one_page_is_refused() -> None:
+    with pytest.raises(ValueError, match="twice"):
+        page([pr(1), pr(1, title="again")])

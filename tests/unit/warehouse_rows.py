@@ -1,0 +1,127 @@
+"""Hand-made warehouse rows for tests: sensible defaults plus the fields a test cares about."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import polars as pl
+
+from ghsync.frames import CHILD_SCHEMAS, PULL_REQUESTS, ChildTable, PageFrames
+
+REPO = "acme/app"
+T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)  # a Monday, ISO week 2025-W02
+
+Row = dict[str, Any]
+
+
+def at(hours: float) -> datetime:
+    """T0 plus some hours."""
+    return T0 + timedelta(hours=hours)
+
+
+def pr(number: int, **fields: Any) -> Row:
+    row: Row = {
+        "repo": REPO,
+        "number": number,
+        "pr_id": f"PR_{number}",
+        "database_id": 1000 + number,
+        "title": f"PR {number}",
+        "body": None,
+        "state": "OPEN",
+        "is_draft": False,
+        "author_login": "alice",
+        "author_type": "User",
+        "created_at": T0,
+        "updated_at": T0,
+        "closed_at": None,
+        "merged_at": None,
+        "additions": 1,
+        "deletions": 1,
+        "changed_files": 1,
+        "base_ref": "main",
+        "head_ref": f"branch-{number}",
+        "head_sha": f"sha{number}",
+        "milestone": None,
+        "labels": [],
+        "assignees": [],
+        "linked_issues": [],
+        "requested_reviewers": [],
+    }
+    return row | fields
+
+
+def review(number: int, author: str, state: str, submitted_at: datetime | None, **f: Any) -> Row:
+    return {
+        "repo": REPO,
+        "number": number,
+        "review_id": None,
+        "state": state,
+        "author_login": author,
+        "submitted_at": submitted_at,
+    } | f
+
+
+def commit(number: int, sha: str, authored_at: datetime, message: str = "change", **f: Any) -> Row:
+    return {
+        "repo": REPO,
+        "number": number,
+        "sha": sha,
+        "author_login": "alice",
+        "author_email": "alice@example.com",
+        "author_name": "Alice",
+        "authored_at": authored_at,
+        "committed_at": authored_at,
+        "message": message,
+    } | f
+
+
+def file(number: int, path: str, **f: Any) -> Row:
+    row: Row = {"repo": REPO, "number": number, "path": path, "additions": 1, "deletions": 0}
+    return row | {"change_type": "MODIFIED"} | f
+
+
+def check_run(number: int, run_id: int, name: str, conclusion: str | None, **f: Any) -> Row:
+    """A completed run on the PR's default head (`sha<number>`), unless told otherwise."""
+    return {
+        "repo": REPO,
+        "number": number,
+        "head_sha": f"sha{number}",
+        "check_run_id": run_id,
+        "app": "GitHub Actions",
+        "app_slug": "github-actions",
+        "name": name,
+        "status": "COMPLETED" if conclusion else "IN_PROGRESS",
+        "conclusion": conclusion,
+        "started_at": T0,
+        "completed_at": T0 + timedelta(seconds=60) if conclusion else None,
+    } | f
+
+
+def status(number: int, context: str, state: str, **f: Any) -> Row:
+    row: Row = {"repo": REPO, "number": number, "head_sha": f"sha{number}", "context": context}
+    return row | {"state": state, "created_at": T0} | f
+
+
+def page(
+    prs: Sequence[Row],
+    reviews: Sequence[Row] = (),
+    commits: Sequence[Row] = (),
+    files: Sequence[Row] = (),
+    check_runs: Sequence[Row] | None = (),
+    statuses: Sequence[Row] | None = (),
+) -> PageFrames:
+    """A PageFrames from rows (None for check runs / statuses: not fetched with this page)."""
+    return PageFrames(
+        pull_requests=pl.DataFrame(list(prs), schema=PULL_REQUESTS),
+        pr_reviews=_frame("pr_reviews", reviews),
+        pr_commits=_frame("pr_commits", commits),
+        pr_files=_frame("pr_files", files),
+        check_runs=None if check_runs is None else _frame("check_runs", check_runs),
+        commit_statuses=None if statuses is None else _frame("commit_statuses", statuses),
+    )
+
+
+def _frame(table: ChildTable, rows: Sequence[Row]) -> pl.DataFrame:
+    return pl.DataFrame(list(rows), schema=CHILD_SCHEMAS[table])
