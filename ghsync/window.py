@@ -1,0 +1,76 @@
+"""Which pull requests a sync of one repository fetches: its window, decided once per session.
+
+A session is one complete pass over a repository's changed PRs. Its window is stored with the
+sync state when it starts, so a run that crashed and is run again asks GitHub exactly the same
+pages (the checkpoint cache keys contain the window) and ends with the same watermark:
+
+- `since`: the oldest `updatedAt` to fetch, inclusive: the watermark (incremental), now minus
+  `days_back` (first sync), or None (`full`, or a first sync without a depth);
+- `until`: the newest PR `updatedAt` the metadata check saw when the session started. On success
+  it becomes the watermark. PRs updated later are fetched by the next session, whose `since`
+  is this `until`: none falls between two sessions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """GitHub's `2024-05-01T12:00:00Z` as an aware datetime."""
+    return None if value is None else datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True)
+class SyncWindow:
+    """The PRs one session fetches: updatedAt in [since, ...], pages newest first."""
+
+    since: datetime | None
+    until: datetime | None
+
+    def key(self) -> str:
+        """A stable text for checkpoint cache keys."""
+        since = self.since.isoformat() if self.since else "all"
+        until = self.until.isoformat() if self.until else "none"
+        return f"{since}..{until}"
+
+    def cut(self, nodes: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], bool]:
+        """The nodes of a page inside the window, and whether the walk stops after this page
+        (a node older than `since`: every later page is older still)."""
+        if self.since is None:
+            return list(nodes), False
+        since = self.since
+        inside = [node for node in nodes if _updated(node) >= since]
+        return inside, len(inside) < len(nodes)
+
+
+def _updated(node: dict[str, Any]) -> datetime:
+    updated = parse_time(node["updatedAt"])
+    assert updated is not None
+    return updated
+
+
+def plan_window(
+    *,
+    watermark: datetime | None,
+    newest_update: datetime | None,
+    days_back: int | None,
+    full: bool,
+    now: datetime,
+) -> SyncWindow | None:
+    """The window of a new session, or None when the repository has nothing new.
+
+    Unchanged means: it has no PR, or its newest PR update is not newer than the watermark.
+    `full` always syncs everything (a repair).
+    """
+    if full:
+        return SyncWindow(None, newest_update)
+    if newest_update is None or (watermark is not None and newest_update <= watermark):
+        return None
+    if watermark is not None:
+        return SyncWindow(watermark, newest_update)
+    since = None if days_back is None else now - timedelta(days=days_back)
+    return SyncWindow(since, newest_update)
