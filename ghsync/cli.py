@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from typing import Annotated
 
+import polars as pl
 import typer
 
 from ghsync.config import Settings
 from ghsync.emulator_cli import emulator_app, run_demo
-from ghsync.errors import ConfigError
+from ghsync.errors import ConfigError, WarehouseError
 from ghsync.github.client import check_tokens
 from ghsync.github.tokens import TokenState, tokens_from_settings
+from ghsync.warehouse import Warehouse
 
 app = typer.Typer(
     name="ghsync",
@@ -44,6 +48,44 @@ def tokens_command() -> None:
         typer.echo(status.line())
     if not any(status.state is TokenState.READY for status in statuses):
         raise typer.Exit(1)
+
+
+@app.command("sql")
+def sql_command(
+    query: Annotated[str, typer.Argument(help='e.g. "SELECT * FROM pr_metrics LIMIT 10"')],
+    csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+    db: Annotated[Path | None, typer.Option(help="Warehouse file [default: GHSYNC_DB].")] = None,
+) -> None:
+    """Run SQL against the warehouse (opened read-only) and print the result."""
+    path = db if db is not None else Settings().db_path
+    try:
+        with Warehouse.open(path, read_only=True) as warehouse:
+            result = warehouse.query(query)
+    except WarehouseError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from error
+    if csv:
+        typer.echo(_lists_as_text(result).write_csv(), nl=False)
+        return
+    with pl.Config(
+        tbl_rows=-1,
+        tbl_cols=-1,
+        tbl_width_chars=250,
+        fmt_str_lengths=80,
+        tbl_hide_dataframe_shape=True,
+        tbl_hide_column_data_types=True,
+    ):
+        typer.echo(result)
+
+
+def _lists_as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """CSV has no lists: write them as DuckDB prints them, `[a, b]`."""
+    lists = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.List)]
+    as_text = pl.element().cast(pl.String)
+    return frame.with_columns(
+        pl.format("[{}]", pl.col(name).list.eval(as_text).list.join(", ")).alias(name)
+        for name in lists
+    )
 
 
 if __name__ == "__main__":
