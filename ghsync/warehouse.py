@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from string import Template
@@ -58,6 +58,9 @@ class SyncState:
     cursor: str | None = None
     pending_check_runs: tuple[str, ...] = ()
     error: str | None = None
+    window_since: datetime | None = None
+    window_until: datetime | None = None
+    """The window of an unfinished session (both None when none is open)."""
 
 
 def classify_error(path: Path, exc: duckdb.Error) -> WarehouseError:
@@ -158,9 +161,9 @@ class Warehouse:
         rows = self._fetch("read_sync_state", {"repo": repo})
         if not rows:
             return None
-        repo_, watermark, last_synced_at, status, cursor, pending, error = rows[0]
+        repo_, watermark, synced, status, cursor, pending, error, since, until = rows[0]
         return SyncState(
-            repo_, watermark, last_synced_at, status, cursor, tuple(pending or ()), error
+            repo_, watermark, synced, status, cursor, tuple(pending or ()), error, since, until
         )
 
     def write_sync_state(self, state: SyncState) -> None:
@@ -178,15 +181,7 @@ class Warehouse:
     def _write_sync_state(self, state: SyncState) -> None:
         self._con.execute(
             read_statement("write_sync_state"),
-            {
-                "repo": state.repo,
-                "watermark": state.watermark,
-                "last_synced_at": state.last_synced_at,
-                "status": state.status,
-                "cursor": state.cursor,
-                "pending_check_runs": list(state.pending_check_runs),
-                "error": state.error,
-            },
+            {**asdict(state), "pending_check_runs": list(state.pending_check_runs)},
         )
 
     def _ai_rules(self) -> pl.DataFrame:

@@ -1,3 +1,4 @@
-SELECT repo, watermark, last_synced_at, status, cursor, pending_check_runs, error
+SELECT repo, watermark, last_synced_at, status, cursor, pending_check_runs, error,
+       window_since, window_until
 FROM sync_state
 WHERE repo = $repo;

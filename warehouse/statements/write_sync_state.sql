@@ -1,3 +1,5 @@
 INSERT OR REPLACE INTO sync_state
-    (repo, watermark, last_synced_at, status, cursor, pending_check_runs, error)
-VALUES ($repo, $watermark, $last_synced_at, $status, $cursor, $pending_check_runs, $error);
+    (repo, watermark, last_synced_at, status, cursor, pending_check_runs, error,
+     window_since, window_until)
+VALUES ($repo, $watermark, $last_synced_at, $status, $cursor, $pending_check_runs, $error,
+        $window_since, $window_until);
