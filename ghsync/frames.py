@@ -149,6 +149,24 @@ class PageFrames:
         return {table: frame for table, frame in frames.items() if frame is not None}
 
 
+CHECK_TARGETS = pl.Schema(_PR_KEY)
+
+
+@dataclass(frozen=True)
+class CheckFrames:
+    """Check runs and statuses fetched apart from their PRs' page (deferred), loaded by
+    `Warehouse.replace_check_runs`: every PR in `targets` gets its stored rows replaced."""
+
+    targets: pl.DataFrame
+    check_runs: pl.DataFrame
+    commit_statuses: pl.DataFrame
+
+    def __post_init__(self) -> None:
+        check_schema("targets", self.targets, CHECK_TARGETS)
+        check_schema("check_runs", self.check_runs, CHILD_SCHEMAS["check_runs"])
+        check_schema("commit_statuses", self.commit_statuses, CHILD_SCHEMAS["commit_statuses"])
+
+
 def check_schema(table: str, frame: pl.DataFrame, schema: pl.Schema) -> None:
     """Fail on a frame whose columns or types differ from its table's schema (a bug upstream)."""
     if frame.schema != schema:

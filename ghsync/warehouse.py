@@ -9,7 +9,7 @@ the whole page back. The SQL lives in warehouse/ (see ghsync/sql_files.py).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -22,7 +22,7 @@ import duckdb
 import polars as pl
 
 from ghsync.errors import DatabaseCorrupt, DatabaseLocked, DatabasePathError, WarehouseError
-from ghsync.frames import REPOSITORIES, PageFrames, check_schema
+from ghsync.frames import REPOSITORIES, CheckFrames, ChildTable, PageFrames, check_schema
 from ghsync.sql_files import list_migrations, list_views, read_ai_rules, read_statement
 
 # DuckDB reports these conditions only in its messages: map them to our error classes.
@@ -140,15 +140,23 @@ class Warehouse:
         write `sync_state` if given. A stored PR newer than the page's copy is kept as is."""
         children = frames.children()
         pages = {f"page_{table}": frame for table, frame in children.items()}
-        replace_children = Template(read_statement("replace_children"))
         registered = self._registered(page_pull_requests=frames.pull_requests, **pages)
         with registered, self._transaction():
             self._con.execute(read_statement("page_keys"))
             self._con.execute(read_statement("upsert_pull_requests"))
-            for table in children:
-                self._con.execute(replace_children.substitute(table=table))
-            if sync_state is not None:
-                self._write_sync_state(sync_state)
+            self._replace_children(children, sync_state)
+
+    def replace_check_runs(self, frames: CheckFrames, sync_state: SyncState | None = None) -> None:
+        """Load check runs fetched after their PRs' page, in one transaction: each target PR's
+        check runs and statuses are replaced; `sync_state` is written with them if given."""
+        registered = self._registered(
+            page_check_targets=frames.targets,
+            page_check_runs=frames.check_runs,
+            page_commit_statuses=frames.commit_statuses,
+        )
+        with registered, self._transaction():
+            self._con.execute(read_statement("check_keys"))
+            self._replace_children(["check_runs", "commit_statuses"], sync_state)
 
     def upsert_repositories(self, frame: pl.DataFrame) -> None:
         """Insert or replace rows of `repositories` (schema `ghsync.frames.REPOSITORIES`)."""
@@ -177,6 +185,15 @@ class Warehouse:
             relation = self._con.sql(sql)
             result: pl.DataFrame = relation.pl() if relation is not None else pl.DataFrame()
             return result
+
+    def _replace_children(self, tables: Iterable[ChildTable], sync_state: SyncState | None) -> None:
+        """Replace the rows of the PRs in `page_keys` by those of `page_<table>`; then the
+        sync state. Runs inside the caller's transaction, with the frames registered."""
+        replace_children = Template(read_statement("replace_children"))
+        for table in tables:
+            self._con.execute(replace_children.substitute(table=table))
+        if sync_state is not None:
+            self._write_sync_state(sync_state)
 
     def _write_sync_state(self, state: SyncState) -> None:
         self._con.execute(
