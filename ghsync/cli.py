@@ -14,6 +14,7 @@ from ghsync.emulator_cli import emulator_app, run_demo
 from ghsync.errors import ConfigError, WarehouseError
 from ghsync.github.client import check_tokens
 from ghsync.github.tokens import TokenState, tokens_from_settings
+from ghsync.sql_files import read_statement
 from ghsync.warehouse import Warehouse
 
 app = typer.Typer(
@@ -29,6 +30,56 @@ app.add_typer(emulator_app, name="emulator")
 def demo() -> None:
     """Start the local GitHub emulator and show the dataset it serves (offline)."""
     run_demo()
+
+
+@app.command("sync")
+def sync_command(
+    repos: Annotated[list[str] | None, typer.Argument(help="OWNER/REPO ...")] = None,
+    org: Annotated[
+        list[str] | None, typer.Option("--org", help="Also every non-archived repo of ORG.")
+    ] = None,
+    db: Annotated[Path | None, typer.Option(help="Warehouse file [default: GHSYNC_DB].")] = None,
+    days_back: Annotated[
+        int | None, typer.Option(help="Depth of a repository's first sync, in days.")
+    ] = 30,
+    full: Annotated[bool, typer.Option("--full", help="Re-fetch everything (a repair).")] = False,
+    concurrency_per_token: Annotated[int, typer.Option(help="Requests in flight per token.")] = 2,
+) -> None:
+    """Sync pull requests into the warehouse (runs the Prefect flow in this process).
+
+    Exits 0 when every repository synced, 1 when some failed (after syncing all it could),
+    2 on bad input (names, tokens, database path).
+    """
+    if not repos and not org:
+        typer.echo("error: name at least one OWNER/REPO or --org ORG", err=True)
+        raise typer.Exit(2)
+    from flows.run import run_sync  # the CLI is the edge: only `sync` and `demo` load Prefect
+
+    raise typer.Exit(
+        run_sync(
+            repos or [],
+            org or [],
+            db=db,
+            days_back=None if full else days_back,
+            full=full,
+            concurrency_per_token=concurrency_per_token,
+        )
+    )
+
+
+@app.command("status")
+def status_command(
+    db: Annotated[Path | None, typer.Option(help="Warehouse file [default: GHSYNC_DB].")] = None,
+) -> None:
+    """Per repository: watermark, last sync, state, rows, pending work (from the warehouse)."""
+    path = db if db is not None else Settings().db_path
+    try:
+        with Warehouse.open(path, read_only=True) as warehouse:
+            result = warehouse.query(read_statement("status"))
+    except WarehouseError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from error
+    _print_table(result)
 
 
 @app.command("tokens")
@@ -67,6 +118,10 @@ def sql_command(
     if csv:
         typer.echo(_lists_as_text(result).write_csv(), nl=False)
         return
+    _print_table(result)
+
+
+def _print_table(result: pl.DataFrame) -> None:
     with pl.Config(
         tbl_rows=-1,
         tbl_cols=-1,

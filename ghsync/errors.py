@@ -19,6 +19,7 @@ token, reset time, path). Callers branch on the two halves:
         │   ├── RepoForbidden     FORBIDDEN: e.g. an App token without access
         │   └── InsufficientScopes  INSUFFICIENT_SCOPES: the token lacks a scope
         ├── QueryRejected         any other GraphQL error (a bad query or argument)
+        ├── ReposFailed           a sync finished, but some repositories failed; names them
         └── WarehouseError        the DuckDB file failed; carries its path
             ├── DatabaseLocked    another process holds the file's write lock
             ├── DatabaseCorrupt   the file is not a (readable) DuckDB database
@@ -194,3 +195,14 @@ class SourceChanged(RetriableError):
     def __init__(self, node_id: str, what: str) -> None:
         super().__init__(f"{node_id} vanished while its {what} were fetched; sync again")
         self.node_id = node_id
+
+
+class ReposFailed(FatalError):
+    """A sync ran to the end, but these repositories failed (repo -> reason)."""
+
+    def __init__(self, failures: dict[str, str]) -> None:
+        listed = "; ".join(f"{repo}: {reason}" for repo, reason in failures.items())
+        super().__init__(
+            f"{len(failures)} repositor{'y' if len(failures) == 1 else 'ies'} failed: {listed}"
+        )
+        self.failures = failures

@@ -105,6 +105,7 @@ async def _answer_graphql(
             {"errors": [{"message": f"No operation named {operation_name!r}"}]},
             headers=budget.headers("graphql"),
         )
+    state.stats[f"op:{operation.name.value if operation.name else 'anonymous'}"] += 1
     cost = analyse(graph.github_schema(), operation, fragments_of(document), variables)
     if cost.errors:
         return json_response({"errors": cost.errors}, headers=budget.headers("graphql"))

@@ -1,0 +1,60 @@
+"""Running the sync flow in this process (`ghsync sync`, `ghsync demo`): a temporary Prefect
+server when none is configured (PREFECT_API_URL is respected), a summary on stdout, and an
+exit code: 0 all synced, 1 some repositories failed, 2 bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import typer
+
+from flows.report import RepoOutcome
+from flows.sync import sync_repos
+from ghsync.errors import ConfigError, ReposFailed, WarehouseError
+
+QUIET_PREFECT = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+
+
+def run_sync(
+    repos: list[str],
+    orgs: list[str],
+    *,
+    db: Path | None,
+    days_back: int | None,
+    full: bool,
+    concurrency_per_token: int = 2,
+) -> int:
+    """Run `sync_repos` once and print what it did; returns the exit code."""
+    for name, value in QUIET_PREFECT.items():  # no telemetry: this machine may be offline
+        os.environ.setdefault(name, value)
+    try:
+        outcomes = asyncio.run(
+            sync_repos(
+                repos=repos,
+                orgs=orgs,
+                days_back=days_back,
+                full=full,
+                db=str(db) if db else None,
+                concurrency_per_token=concurrency_per_token,
+            )
+        )
+    except ReposFailed as failed:
+        typer.echo(f"error: {failed}", err=True)
+        return 1
+    except (ConfigError, WarehouseError) as error:
+        typer.echo(f"error: {error}", err=True)
+        return 2
+    print_outcomes(outcomes)
+    return 0
+
+
+def print_outcomes(outcomes: list[RepoOutcome]) -> None:
+    """One line per repository."""
+    for o in outcomes:
+        typer.echo(
+            f"{o.repo}: {o.state}, {o.prs} PRs, {o.reviews} reviews, {o.commits} commits, "
+            f"{o.files} files, {o.check_runs} check runs; {o.points} points in {o.requests} "
+            f"requests, {o.seconds:.1f} s"
+        )

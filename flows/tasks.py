@@ -1,0 +1,176 @@
+"""The Prefect tasks of a sync. Each is a thin call into the library.
+
+GitHub fetches of a page are checkpoints: their results persist, keyed by (task, repo, cursor,
+window, page size, query versions), so a run that crashed and is run again replays the pages it
+already fetched from the cache and asks GitHub only for the rest. Keys hold no token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from prefect import task
+from prefect.context import TaskRunContext
+
+from flows.runtime import current, database_slot
+from ghsync.github.fetch import (
+    Node,
+    PrPage,
+    RepoMeta,
+    check_repos,
+    complete_nested,
+    fetch_check_runs,
+    fetch_pr_page,
+    list_org_repos,
+)
+from ghsync.github.operations import operation_version
+from ghsync.records import PageCounts, check_run_frames, map_repositories, page_frames
+from ghsync.warehouse import SyncState, Warehouse
+
+T = TypeVar("T")
+
+CHECKPOINT_TTL = timedelta(days=1)
+OPERATIONS = {
+    "fetch-pr-page": "PullRequestPage",
+    "complete-nested": "PullRequestNested",
+    "fetch-check-runs": "CheckRuns",
+}
+
+
+def page_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """Checkpoint key of a page's fetch: what was asked, never who asked (no token)."""
+    name = context.task.name
+    parts = [
+        name,
+        operation_version(OPERATIONS[name]),
+        parameters["repo"],
+        parameters["cursor"] or "first",
+        parameters["window"],
+        str(parameters["page_size"]),
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def checkpoint(name: str, run_name: str) -> Callable[[Callable[..., Any]], Any]:
+    """A task whose result is persisted and reused by later runs with the same page key."""
+    return task(
+        name=name,
+        task_run_name=run_name,
+        cache_key_fn=page_key,
+        persist_result=True,
+        cache_expiration=CHECKPOINT_TTL,
+    )
+
+
+@task(name="list-org-repos", task_run_name="list-repos {org}")
+async def list_org_repos_task(org: str) -> list[str]:
+    """An organization's non-archived repositories."""
+    return await list_org_repos(current().client, org)
+
+
+@task(name="check-repos", task_run_name="check-repos ({count} repositories)")
+async def check_repos_task(repos: list[str], count: int) -> dict[str, RepoMeta | None]:
+    """The batched metadata check: 1 point per 50 repositories."""
+    return await check_repos(current().client, repos)
+
+
+@checkpoint("fetch-pr-page", "fetch-prs {repo} #{number}")
+async def fetch_pr_page_task(
+    repo: str, cursor: str | None, window: str, page_size: int, number: int
+) -> PrPage:
+    """One page of PRs, newest update first."""
+    return await fetch_pr_page(current().client, repo, cursor, page_size)
+
+
+@checkpoint("complete-nested", "complete-nested {repo} #{number}")
+async def complete_nested_task(
+    repo: str, cursor: str | None, window: str, page_size: int, number: int, prs: list[Node]
+) -> list[Node]:
+    """The page's PRs with every nested list complete."""
+    await complete_nested(current().client, prs)
+    return prs
+
+
+@checkpoint("fetch-check-runs", "fetch-checks {repo} #{number}")
+async def fetch_check_runs_task(
+    repo: str,
+    cursor: str | None,
+    window: str,
+    page_size: int,
+    number: int,
+    commit_ids: list[str],
+) -> dict[str, Node]:
+    """Every check run and status of the page's head commits."""
+    return await fetch_check_runs(current().client, commit_ids)
+
+
+@task(name="fetch-pending-checks", task_run_name="fetch-pending-checks {repo}")
+async def fetch_pending_checks_task(repo: str, commit_ids: list[str]) -> dict[str, Node]:
+    """Check runs deferred by an earlier run (its tokens were nearly spent)."""
+    return await fetch_check_runs(current().client, commit_ids)
+
+
+async def in_warehouse(work: Callable[[Warehouse], T]) -> T:
+    """Run `work` on the warehouse, holding the file's slot, off the event loop."""
+
+    def run() -> T:
+        with Warehouse.open(current().db_path) as warehouse:
+            return work(warehouse)
+
+    async with database_slot():
+        return await asyncio.to_thread(run)
+
+
+@task(name="read-sync-state", task_run_name="read-state {repo}")
+async def read_state_task(repo: str) -> SyncState | None:
+    return await in_warehouse(lambda warehouse: warehouse.read_sync_state(repo))
+
+
+@task(name="save-sync-state", task_run_name="save-state {repo}")
+async def save_state_task(repo: str, state: SyncState) -> None:
+    await in_warehouse(lambda warehouse: warehouse.write_sync_state(state))
+
+
+@task(name="load-page", task_run_name="load {repo} #{number}")
+async def load_page_task(
+    repo: str,
+    number: int,
+    prs: list[Node],
+    commits: Mapping[str, Node] | None,
+    state: SyncState,
+) -> PageCounts:
+    """Map the page to rows and load it, with the sync state, in one transaction; returns the
+    rows loaded per kind."""
+    frames, counts = page_frames(repo, prs, commits)  # type: ignore[arg-type]
+    await in_warehouse(lambda warehouse: warehouse.upsert_page(frames, state))
+    return counts
+
+
+@task(name="save-repositories", task_run_name="save-repositories ({count})")
+async def save_repositories_task(metas: list[RepoMeta], count: int) -> None:
+    """The `repositories` rows of the checked repositories."""
+    nodes = [
+        {
+            "id": m.repo_id,
+            "nameWithOwner": m.repo,
+            "isArchived": m.is_archived,
+            "pushedAt": m.pushed_at,
+        }
+        for m in metas
+    ]
+    frame = map_repositories(nodes, datetime.now(UTC))  # type: ignore[arg-type]
+    await in_warehouse(lambda warehouse: warehouse.upsert_repositories(frame))
+
+
+@task(name="load-pending-checks", task_run_name="load-pending-checks {repo}")
+async def load_pending_checks_task(
+    repo: str, heads: dict[str, int], commits: Mapping[str, Node], state: SyncState
+) -> int:
+    """Load check runs deferred by an earlier run (commit id -> PR number), and the state."""
+    frames = check_run_frames(repo, heads, commits)  # type: ignore[arg-type]
+    await in_warehouse(lambda warehouse: warehouse.replace_check_runs(frames, state))
+    return frames.check_runs.height

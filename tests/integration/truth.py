@@ -1,0 +1,145 @@
+"""The warehouse compared with the emulator's ground truth, table by table, as sets of rows.
+
+Expected rows are written from the truth dump directly (not through ghsync.records), so a
+mapping bug shows up as a difference instead of being repeated on both sides.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+Row = tuple[Any, ...]
+
+
+def ts(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def expected_rows(truth: dict[str, Any]) -> dict[str, set[Row]]:
+    """Every table's rows for one repository, from `Emulator.truth(repo)`."""
+    repo = truth["repo"]
+    tables: dict[str, set[Row]] = {name: set() for name in QUERIES}
+    for pr in truth["pullRequests"]:
+        n = pr["number"]
+        tables["pull_requests"].add(
+            (
+                repo,
+                n,
+                pr["id"],
+                pr["title"],
+                pr["body"],
+                pr["state"],
+                pr["isDraft"],
+                pr["author"],
+                ts(pr["createdAt"]),
+                ts(pr["updatedAt"]),
+                ts(pr["closedAt"]),
+                ts(pr["mergedAt"]),
+                pr["additions"],
+                pr["deletions"],
+                pr["changedFiles"],
+                pr["baseRefName"],
+                pr["headRefName"],
+                pr["headRefOid"],
+                pr["milestone"],
+                tuple(sorted(pr["labels"])),
+                tuple(sorted(pr["assignees"])),
+                tuple(sorted(pr["linkedIssues"])),
+                tuple(sorted(pr["requestedReviewers"])),
+            )
+        )
+        tables["pr_reviews"] |= {
+            (repo, n, r["databaseId"], r["state"], r["author"], ts(r["submittedAt"]))
+            for r in pr["reviews"]
+        }
+        tables["pr_commits"] |= {
+            (
+                repo,
+                n,
+                c["oid"],
+                c["authorLogin"],
+                c["authorEmail"],
+                ts(c["authoredDate"]),
+                ts(c["committedDate"]),
+                c["message"],
+            )
+            for c in pr["commits"]
+        }
+        tables["pr_files"] |= {
+            (repo, n, f["path"], f["additions"], f["deletions"], f["changeType"])
+            for f in pr["files"]
+        }
+        tables["check_runs"] |= {
+            (
+                repo,
+                n,
+                pr["headRefOid"],
+                r["databaseId"],
+                r["app"],
+                r["name"],
+                r["status"],
+                r["conclusion"],
+                ts(r["startedAt"]),
+                ts(r["completedAt"]),
+            )
+            for r in pr["checkRuns"]
+        }
+        tables["commit_statuses"] |= {
+            (repo, n, pr["headRefOid"], s["context"], s["state"], ts(s["createdAt"]))
+            for s in pr["statuses"]
+        }
+    return tables
+
+
+QUERIES = {
+    "pull_requests": "SELECT repo, number, pr_id, title, body, state, is_draft, author_login, "
+    "created_at, updated_at, closed_at, merged_at, additions, deletions, changed_files, base_ref, "
+    "head_ref, head_sha, milestone, list_sort(labels), list_sort(assignees), "
+    "list_sort(linked_issues), list_sort(requested_reviewers) FROM pull_requests",
+    "pr_reviews": "SELECT repo, number, review_id, state, author_login, submitted_at "
+    "FROM pr_reviews",
+    "pr_commits": "SELECT repo, number, sha, author_login, author_email, authored_at, "
+    "committed_at, message FROM pr_commits",
+    "pr_files": "SELECT repo, number, path, additions, deletions, change_type FROM pr_files",
+    "check_runs": "SELECT repo, number, head_sha, check_run_id, app_slug, name, status, "
+    "conclusion, started_at, completed_at FROM check_runs",
+    "commit_statuses": "SELECT repo, number, head_sha, context, state, created_at "
+    "FROM commit_statuses",
+}
+
+
+def actual_rows(db: Path, repo: str) -> dict[str, set[Row]]:
+    """Every table's rows for one repository, read from the warehouse file."""
+    with duckdb.connect(str(db), read_only=True) as connection:
+        connection.execute("SET TimeZone = 'UTC'")
+        return {
+            table: {
+                _freeze(row)
+                for row in connection.execute(
+                    f"SELECT * FROM ({sql}) WHERE repo = ?", [repo]
+                ).fetchall()
+            }
+            for table, sql in QUERIES.items()
+        }
+
+
+def _freeze(row: Row) -> Row:
+    return tuple(tuple(v) if isinstance(v, list) else v for v in row)
+
+
+def differences(db: Path, truth: dict[str, Any]) -> dict[str, dict[str, list[Row]]]:
+    """Per table, rows missing from the warehouse and rows it has that GitHub has not."""
+    expected, actual = expected_rows(truth), actual_rows(db, truth["repo"])
+    found = {}
+    for table in QUERIES:
+        missing, extra = expected[table] - actual[table], actual[table] - expected[table]
+        if missing or extra:
+            found[table] = {
+                "missing": sorted(missing, key=str)[:3],
+                "extra": sorted(extra, key=str)[:3],
+            }
+    return found
