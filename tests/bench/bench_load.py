@@ -1,0 +1,182 @@
+"""Load rate of the warehouse: rows/s of `Warehouse.upsert_page` (polars -> Arrow -> DuckDB,
+one transaction per page) against plain row-by-row `executemany` doing the same upserts.
+
+Both load synthetic PRs with children (reviews, commits, files, check runs, statuses), page by
+page, into a fresh file, then load every page a second time (a re-sync: every PR is replaced).
+Row-by-row runs at a few thousand rows/s, so it loads the first `--baseline-prs` PRs only (the
+full 100,000 would take about half an hour); the upsert path then loads that subset too, and
+both files must hold identical tables.
+
+Run: .venv/bin/python -m tests.bench.bench_load [--prs 100000] [--baseline-prs 5000]
+Writes tests/bench/results/load.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from ghsync.frames import CHILD_SCHEMAS, PULL_REQUESTS, PageFrames
+from ghsync.warehouse import Warehouse
+
+RESULTS = Path(__file__).parent / "results"
+REPO = "acme/bench"
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+# children per PR: 2 reviews, 4 commits, 6 files, 4 check runs, 1 status
+PER_PR = {"pr_reviews": 2, "pr_commits": 4, "pr_files": 6, "check_runs": 4, "commit_statuses": 1}
+
+
+def make_page(first: int, size: int) -> PageFrames:
+    """PRs first..first+size-1 with their children (deterministic values)."""
+    numbers = range(first, first + size)
+    prs = [
+        {
+            "repo": REPO,
+            "number": n,
+            "pr_id": f"PR_{n}",
+            "database_id": n,
+            "title": f"Change number {n}",
+            "body": "Fixes a thing.\n\nCo-authored-by: Claude <noreply@anthropic.com>" * (n % 2),
+            "state": "MERGED" if n % 3 else "OPEN",
+            "is_draft": False,
+            "author_login": f"dev{n % 50}",
+            "author_type": "User",
+            "created_at": T0 + timedelta(minutes=n),
+            "updated_at": T0 + timedelta(minutes=n, hours=5),
+            "closed_at": None,
+            "merged_at": T0 + timedelta(minutes=n, hours=5) if n % 3 else None,
+            "additions": n % 400,
+            "deletions": n % 70,
+            "changed_files": 6,
+            "base_ref": "main",
+            "head_ref": f"topic-{n}",
+            "head_sha": f"{n:040x}",
+            "milestone": f"v{n % 5}",
+            "labels": ["bug", "backend"][: n % 3],
+            "assignees": [f"dev{(n + 1) % 50}"],
+            "linked_issues": [n // 2],
+            "requested_reviewers": [f"dev{(n + 2) % 50}", "acme/core"],
+        }
+        for n in numbers
+    ]
+    children: dict[str, list[dict[str, object]]] = {table: [] for table in PER_PR}
+    for n in numbers:
+        key = {"repo": REPO, "number": n}
+        at = T0 + timedelta(minutes=n)
+        for i in range(PER_PR["pr_reviews"]):
+            review = {"review_id": n * 10 + i, "state": "APPROVED", "author_login": f"dev{i}"}
+            children["pr_reviews"].append(key | review | {"submitted_at": at})
+        for i in range(PER_PR["pr_commits"]):
+            commit = {"sha": f"{n:036x}{i:04x}", "author_login": "dev1", "author_email": "d@x"}
+            times = {"authored_at": at, "committed_at": at, "message": f"step {i}\n\nbody"}
+            children["pr_commits"].append(key | commit | {"author_name": "Dev"} | times)
+        for i in range(PER_PR["pr_files"]):
+            changed = {"path": f"src/module_{i}/file_{n % 97}.py", "additions": i, "deletions": 1}
+            children["pr_files"].append(key | changed | {"change_type": "MODIFIED"})
+        for i in range(PER_PR["check_runs"]):
+            run = {"head_sha": f"{n:040x}", "check_run_id": n * 10 + i, "app": "GitHub Actions"}
+            result = {"app_slug": "github-actions", "name": f"job-{i}", "status": "COMPLETED"}
+            span = {"started_at": at, "completed_at": at + timedelta(seconds=90)}
+            children["check_runs"].append(key | run | result | {"conclusion": "SUCCESS"} | span)
+        status = {"head_sha": f"{n:040x}", "context": "ci/legacy", "state": "SUCCESS"}
+        children["commit_statuses"].append(key | status | {"created_at": at})
+    frames = {t: pl.DataFrame(rows, schema=CHILD_SCHEMAS[t]) for t, rows in children.items()}  # type: ignore[index]
+    return PageFrames(pl.DataFrame(prs, schema=PULL_REQUESTS), **frames)
+
+
+def rows_of(page: PageFrames) -> int:
+    return page.pull_requests.height + sum(f.height for f in page.children().values())
+
+
+def load_arrow(path: Path, pages: list[PageFrames]) -> None:
+    with Warehouse.open(path) as warehouse:
+        for page in pages:
+            warehouse.upsert_page(page)
+
+
+def load_executemany(path: Path, pages: list[PageFrames]) -> None:
+    """The same upsert, row by row: INSERT OR REPLACE each PR, DELETE each PR's children,
+    INSERT each child row, one transaction per page."""
+    Warehouse.open(path).close()  # the same schema
+    connection = duckdb.connect(str(path))
+    for page in pages:
+        connection.begin()
+        connection.executemany(insert("pull_requests", page.pull_requests, "OR REPLACE"),
+                               page.pull_requests.rows())  # fmt: skip
+        keys = page.pull_requests.select("repo", "number").rows()
+        for table, frame in page.children().items():
+            connection.executemany(f"DELETE FROM {table} WHERE repo = ? AND number = ?", keys)
+            connection.executemany(insert(table, frame), frame.rows())
+        connection.commit()
+    connection.close()
+
+
+def insert(table: str, frame: pl.DataFrame, verb: str = "") -> str:
+    columns = ", ".join(frame.columns)
+    marks = ", ".join("?" for _ in frame.columns)
+    return f"INSERT {verb} INTO {table} ({columns}) VALUES ({marks})"
+
+
+def timed(load: Callable[[Path, list[PageFrames]], None], path: Path, pages: list[PageFrames]):
+    started = time.perf_counter()
+    load(path, pages)  # first sync
+    load(path, pages)  # re-sync of the same pages: every PR and child row replaced
+    return time.perf_counter() - started
+
+
+def snapshot(path: Path) -> Iterator[tuple[str, int, int]]:
+    connection = duckdb.connect(str(path), read_only=True)
+    for table in ("pull_requests", *PER_PR):
+        count, digest = connection.execute(
+            f"SELECT count(*), sum(hash(t)) FROM {table} AS t"
+        ).fetchone()  # type: ignore[misc]
+        yield table, count, digest
+    connection.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prs", type=int, default=100_000)
+    parser.add_argument("--baseline-prs", type=int, default=5_000)
+    parser.add_argument("--page-size", type=int, default=100)
+    args = parser.parse_args()
+    pages = [make_page(first, min(args.page_size, args.prs - first + 1))
+             for first in range(1, args.prs + 1, args.page_size)]  # fmt: skip
+    subset = pages[: -(-args.baseline_prs // args.page_size)]
+    results: dict[str, object] = {"page_size": args.page_size}
+    with tempfile.TemporaryDirectory() as folder:
+        runs = [
+            ("arrow_upsert", load_arrow, pages, Path(folder, "arrow.duckdb")),
+            ("executemany", load_executemany, subset, Path(folder, "many.duckdb")),
+            ("arrow_upsert_subset", load_arrow, subset, Path(folder, "arrow-subset.duckdb")),
+        ]
+        for name, load, loaded, path in runs:
+            rows = 2 * sum(rows_of(page) for page in loaded)
+            seconds = timed(load, path, loaded)
+            prs = sum(page.pull_requests.height for page in loaded)
+            results[name] = {"prs": prs, "rows": rows, "seconds": round(seconds, 2)}
+            results[name]["rows_per_s"] = round(rows / seconds)  # type: ignore[index]
+            print(f"{name}: {prs:,} PRs, {rows:,} rows in {seconds:.1f} s = "
+                  f"{rows / seconds:,.0f} rows/s")  # fmt: skip
+        same = list(snapshot(runs[1][3])) == list(snapshot(runs[2][3]))
+        assert same, "row-by-row and Arrow loads left different tables"
+    arrow, many = results["arrow_upsert"], results["executemany"]
+    results["speedup"] = round(arrow["rows_per_s"] / many["rows_per_s"], 1)  # type: ignore[index]
+    results["versions"] = {"duckdb": duckdb.__version__, "polars": pl.__version__}
+    results["cpus"] = os.cpu_count()
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "load.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"speedup x{results['speedup']}; wrote {RESULTS / 'load.json'}")
+
+
+if __name__ == "__main__":
+    main()
