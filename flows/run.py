@@ -25,6 +25,7 @@ def run_sync(
     days_back: int | None,
     full: bool,
     concurrency_per_token: int = 2,
+    page_size: int = 50,
 ) -> int:
     """Run `sync_repos` once and print what it did; returns the exit code."""
     for name, value in QUIET_PREFECT.items():  # no telemetry: this machine may be offline
@@ -38,6 +39,7 @@ def run_sync(
                 full=full,
                 db=str(db) if db else None,
                 concurrency_per_token=concurrency_per_token,
+                page_size=page_size,
             )
         )
     except ReposFailed as failed:

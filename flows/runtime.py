@@ -39,6 +39,10 @@ class Runtime:
     options: SyncOptions
 
 
+LEASE_SECONDS = 60.0
+"""Slot leases are renewed while held; a killed holder's slot frees after this long (Prefect's
+minimum; its default, 300 s, would stall the next run on the database slot for 5 minutes)."""
+
 _RUNTIME: ContextVar[Runtime] = ContextVar("ghsync_runtime")
 
 
@@ -71,13 +75,15 @@ def db_limit_name(path: Path) -> str:
 def token_slot(fingerprint: str) -> AbstractAsyncContextManager[None]:
     """One slot of the token's limit, held around each GitHub request (strict: the limit must
     exist, or Prefect would run unthrottled)."""
-    return concurrency(token_limit_name(fingerprint), occupy=1, strict=True)
+    return concurrency(
+        token_limit_name(fingerprint), occupy=1, strict=True, lease_duration=LEASE_SECONDS
+    )
 
 
 @asynccontextmanager
 async def database_slot() -> AsyncIterator[None]:
     """The warehouse file's write slot: runs on one file queue instead of failing on its lock."""
-    async with concurrency(current().db_limit, occupy=1, strict=True):
+    async with concurrency(current().db_limit, occupy=1, strict=True, lease_duration=LEASE_SECONDS):
         yield
 
 

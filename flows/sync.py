@@ -97,6 +97,9 @@ async def sync_repository(repo: str, meta: RepoMeta | None) -> RepoOutcome:
     except GhsyncError as error:
         outcome.state, outcome.error = "failed", str(error)
         log.error("%s failed: %s", repo, error)
+    except Exception as error:  # isolation: an unexpected failure is this repository's alone
+        outcome.state, outcome.error = "failed", f"{type(error).__name__}: {error}"
+        log.exception("%s failed unexpectedly", repo)
     finally:
         outcome.points, outcome.requests = client.points[repo], client.requests[repo]
         outcome.seconds = time.monotonic() - started

@@ -44,6 +44,7 @@ def sync_command(
     ] = 30,
     full: Annotated[bool, typer.Option("--full", help="Re-fetch everything (a repair).")] = False,
     concurrency_per_token: Annotated[int, typer.Option(help="Requests in flight per token.")] = 2,
+    page_size: Annotated[int, typer.Option(help="PRs per page (1-100).", min=1, max=100)] = 50,
 ) -> None:
     """Sync pull requests into the warehouse (runs the Prefect flow in this process).
 
@@ -63,6 +64,7 @@ def sync_command(
             days_back=None if full else days_back,
             full=full,
             concurrency_per_token=concurrency_per_token,
+            page_size=page_size,
         )
     )
 
