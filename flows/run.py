@@ -28,8 +28,7 @@ def run_sync(
     page_size: int = 50,
 ) -> int:
     """Run `sync_repos` once and print what it did; returns the exit code."""
-    for name, value in QUIET_PREFECT.items():  # no telemetry: this machine may be offline
-        os.environ.setdefault(name, value)
+    quiet_prefect()
     try:
         outcomes = asyncio.run(
             sync_repos(
@@ -50,6 +49,12 @@ def run_sync(
         return 2
     print_outcomes(outcomes)
     return 0
+
+
+def quiet_prefect() -> None:
+    """No telemetry: the machine may be offline, and Prefect would log an error every run."""
+    for name, value in QUIET_PREFECT.items():
+        os.environ.setdefault(name, value)
 
 
 def print_outcomes(outcomes: list[RepoOutcome]) -> None:

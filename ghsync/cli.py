@@ -10,7 +10,7 @@ import polars as pl
 import typer
 
 from ghsync.config import Settings
-from ghsync.emulator_cli import emulator_app, run_demo
+from ghsync.emulator_cli import emulator_app
 from ghsync.errors import ConfigError, WarehouseError
 from ghsync.github.client import check_tokens
 from ghsync.github.tokens import TokenState, tokens_from_settings
@@ -28,7 +28,9 @@ app.add_typer(emulator_app, name="emulator")
 
 @app.command()
 def demo() -> None:
-    """Start the local GitHub emulator and show the dataset it serves (offline)."""
+    """Offline: start the GitHub emulator, sync its sample org, print example analytics."""
+    from flows.demo import run_demo  # the CLI is the edge: only `sync` and `demo` load Prefect
+
     run_demo()
 
 

@@ -5,14 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
-import urllib.request
-from importlib import resources
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from ghsync.emulator import Emulator, EmulatorConfig, FaultConfig, running_emulator, serve
+from ghsync.emulator import Emulator, EmulatorConfig, FaultConfig, serve
 
 emulator_app = typer.Typer(
     help="A local GitHub API emulator for tests, demos and benchmarks.", no_args_is_help=True
@@ -75,52 +72,3 @@ def serve_command(
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(config, host, port, ready))
-
-
-def print_summary(summary: dict[str, Any]) -> None:
-    """The dataset, one line per repository."""
-    columns = ("pullRequests", "open", "merged", "reviews", "commits", "files", "checkRuns")
-    typer.echo(f"{'repository':<26}" + "".join(f"{c:>13}" for c in columns) + "  >100 lists")
-    for row in summary["repositories"]:
-        name = row["repo"] + (" (archived)" if row["archived"] else "")
-        values = "".join(f"{row[c]:>13}" for c in columns)
-        typer.echo(f"{name:<26}{values}  {row['over100']:>10}")
-    for org, names in summary["orgs"].items():
-        typer.echo(f"org {org}: {', '.join(names) or '(no repositories)'}")
-
-
-def post_sample_page(emulator: Emulator, token: str, repo: str, first: int) -> dict[str, Any]:
-    """POST the FACTS.md PR-page query over HTTP, as a client would; returns body + headers."""
-    query = resources.files("ghsync.emulator").joinpath("samples/pr_page.graphql").read_text()
-    owner, _, name = repo.partition("/")
-    payload = {"query": query, "variables": {"owner": owner, "name": name, "first": first}}
-    request = urllib.request.Request(
-        emulator.graphql_url,
-        data=json.dumps(payload).encode(),
-        headers={"Authorization": f"bearer {token}", "Content-Type": "application/json"},
-    )
-    started = time.perf_counter()
-    with urllib.request.urlopen(request) as answer:
-        body = json.loads(answer.read())
-        headers = {k.lower(): v for k, v in answer.headers.items()}
-    return {"body": body, "headers": headers, "seconds": time.perf_counter() - started}
-
-
-def run_demo() -> None:
-    """Start the emulator, print its dataset and one real PR-page answer (cost, headers)."""
-    config = EmulatorConfig(seed=7, repos=3, prs=120, tokens=DEMO_TOKENS)
-    with running_emulator(config) as emulator:
-        typer.echo(f"ghsync emulator listening on {emulator.url}\n")
-        print_summary(emulator.summary())
-        answer = post_sample_page(emulator, DEMO_TOKENS[0], "acme/repo-1", 50)
-        page = answer["body"]["data"]["repository"]["pullRequests"]
-        rate = answer["body"]["data"]["rateLimit"]
-        limit_headers = {k: v for k, v in answer["headers"].items() if k.startswith("x-ratelimit")}
-        millis = answer["seconds"] * 1000
-        typer.echo(
-            f"\nPR page of acme/repo-1 (first: 50, 7 nested connections): "
-            f"{len(page['nodes'])} of {page['totalCount']} PRs in {millis:.0f} ms; "
-            f"cost {rate['cost']} points, nodeCount {rate['nodeCount']}, "
-            f"remaining {rate['remaining']}/{rate['limit']}"
-        )
-        typer.echo(f"headers: {limit_headers}")

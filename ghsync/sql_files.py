@@ -5,6 +5,7 @@ build copies into the wheel (package data), so `importlib.resources` finds them 
     migrations/NNN_name.sql  schema migrations, applied once each in version order
     views/<view>.sql         one `CREATE OR REPLACE VIEW <view>` per file, re-created on migrate
     statements/<name>.sql    the statements ghsync/warehouse.py runs
+    examples/NN_name.sql     example questions (first line: `-- the question`), shown by the demo
     ai_rules.csv             the AI-detection rules (see warehouse/README.md)
 """
 
@@ -88,3 +89,21 @@ def read_ai_rules() -> bytes:
 def _names(sql: str, identifier: str) -> bool:
     code = re.sub(r"--[^\n]*", "", sql)  # a view named in a comment is no dependency
     return re.search(rf"\b{re.escape(identifier)}\b", code) is not None
+
+
+@dataclass(frozen=True)
+class Example:
+    """An example question and its SQL: `examples/NN_name.sql`, the question on line one."""
+
+    question: str
+    sql: str
+
+
+def list_examples() -> list[Example]:
+    """The example questions, in file order."""
+    examples = []
+    for entry in _sql_files("examples"):
+        text = entry.read_text(encoding="utf-8")
+        first, _, sql = text.partition("\n")
+        examples.append(Example(first.removeprefix("--").strip(), sql.strip().rstrip(";")))
+    return examples
