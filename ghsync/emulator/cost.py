@@ -56,76 +56,74 @@ def analyse(
     variables: dict[str, Any],
 ) -> QueryCost:
     """Cost, worst-case nodeCount and pagination errors of `operation` with `variables`."""
-    cost = QueryCost()
     defaults = {
         definition.variable.name.value: value_from_ast_untyped(definition.default_value)
         for definition in operation.variable_definitions or ()
         if definition.default_value is not None
     }
-    variables = {**defaults, **variables}
     root = schema.mutation_type if operation.operation.value == "mutation" else schema.query_type
     assert root is not None
-    _walk(schema, root, operation.selection_set, 1, [], fragments, variables, cost)
-    return cost
+    walker = _Walker(schema, fragments, {**defaults, **variables}, QueryCost())
+    walker.walk(root, operation.selection_set, 1, [])
+    return walker.cost
 
 
-def _walk(
-    schema: GraphQLSchema,
-    parent: GraphQLNamedType,
-    selection_set: SelectionSetNode,
-    multiplier: int,
-    path: list[str],
-    fragments: dict[str, FragmentDefinitionNode],
-    variables: dict[str, Any],
-    cost: QueryCost,
-) -> None:
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            _visit_field(schema, parent, selection, multiplier, path, fragments, variables, cost)
-            continue
-        target: NamedTypeNode | None
-        if isinstance(selection, FragmentSpreadNode):
-            fragment = fragments[selection.name.value]
-            target, selections = fragment.type_condition, fragment.selection_set
-        else:
-            assert isinstance(selection, InlineFragmentNode)
-            target, selections = selection.type_condition, selection.selection_set
-        scope = schema.get_type(target.name.value) if target else parent
-        assert scope is not None
-        _walk(schema, scope, selections, multiplier, path, fragments, variables, cost)
+@dataclass
+class _Walker:
+    """One walk over an operation's selections, adding up requests and nodes."""
 
+    schema: GraphQLSchema
+    fragments: dict[str, FragmentDefinitionNode]
+    variables: dict[str, Any]
+    cost: QueryCost
 
-def _visit_field(
-    schema: GraphQLSchema,
-    parent: GraphQLNamedType,
-    node: FieldNode,
-    multiplier: int,
-    path: list[str],
-    fragments: dict[str, FragmentDefinitionNode],
-    variables: dict[str, Any],
-    cost: QueryCost,
-) -> None:
-    name = node.name.value
-    if name.startswith("__") or not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
-        return
-    definition: GraphQLField | None = parent.fields.get(name)
-    if definition is None:
-        return
-    here = [*path, node.alias.value if node.alias else name]
-    args = {arg.name.value: _value(arg.value, variables) for arg in node.arguments or ()}
-    if name == "rateLimit" and args.get("dryRun"):
-        cost.dry_run = True
-    child_multiplier = multiplier
-    if _is_connection(definition):
-        size = _page_size(name, args, here, node, cost)
-        cost.requests += multiplier
-        cost.node_count += multiplier * size
-        child_multiplier = multiplier * max(size, 1)
-    if node.selection_set is not None:
-        target = get_named_type(definition.type)
-        _walk(
-            schema, target, node.selection_set, child_multiplier, here, fragments, variables, cost
-        )
+    def walk(
+        self,
+        parent: GraphQLNamedType,
+        selection_set: SelectionSetNode,
+        multiplier: int,
+        path: list[str],
+    ) -> None:
+        """Visit the fields of a selection set, through fragments, under `multiplier` parents."""
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                self.visit(parent, selection, multiplier, path)
+                continue
+            target: NamedTypeNode | None
+            if isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments[selection.name.value]
+                target, selections = fragment.type_condition, fragment.selection_set
+            else:
+                assert isinstance(selection, InlineFragmentNode)
+                target, selections = selection.type_condition, selection.selection_set
+            scope = self.schema.get_type(target.name.value) if target else parent
+            assert scope is not None
+            self.walk(scope, selections, multiplier, path)
+
+    def visit(
+        self, parent: GraphQLNamedType, node: FieldNode, multiplier: int, path: list[str]
+    ) -> None:
+        """Count one field: a connection costs one request per possible parent."""
+        name = node.name.value
+        if name.startswith("__") or not isinstance(
+            parent, GraphQLObjectType | GraphQLInterfaceType
+        ):
+            return
+        definition: GraphQLField | None = parent.fields.get(name)
+        if definition is None:
+            return
+        here = [*path, node.alias.value if node.alias else name]
+        args = {arg.name.value: _value(arg.value, self.variables) for arg in node.arguments or ()}
+        if name == "rateLimit" and args.get("dryRun"):
+            self.cost.dry_run = True
+        child_multiplier = multiplier
+        if _is_connection(definition):
+            size = _page_size(name, args, here, node, self.cost)
+            self.cost.requests += multiplier
+            self.cost.node_count += multiplier * size
+            child_multiplier = multiplier * max(size, 1)
+        if node.selection_set is not None:
+            self.walk(get_named_type(definition.type), node.selection_set, child_multiplier, here)
 
 
 def _value(node: ValueNode, variables: dict[str, Any]) -> Any:
