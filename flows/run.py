@@ -12,7 +12,10 @@ import typer
 
 from flows.report import RepoOutcome
 from flows.sync import sync_repos
+from ghsync.config import Settings
 from ghsync.errors import ConfigError, ReposFailed, WarehouseError
+from ghsync.github.fetch import validate_repo_names
+from ghsync.github.tokens import tokens_from_settings
 
 QUIET_PREFECT = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
 
@@ -30,6 +33,8 @@ def run_sync(
     """Run `sync_repos` once and print what it did; returns the exit code."""
     quiet_prefect()
     try:
+        validate_repo_names(repos)  # fail fast, before a Prefect server starts
+        tokens_from_settings(Settings())
         outcomes = asyncio.run(
             sync_repos(
                 repos=repos,

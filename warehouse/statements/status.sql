@@ -1,16 +1,19 @@
--- `ghsync status`: where each repository's sync stands, and what the warehouse holds of it.
+-- `ghsync status`: every repository the metadata check has seen (checked_at: the last check,
+-- whether or not anything had changed), where its sync stands, and the rows held of it.
 SELECT
-    s.repo,
-    s.status,
+    r.repo,
+    coalesce(s.status, 'never synced') AS status,
     s.watermark,
     s.last_synced_at,
-    (SELECT count(*) FROM pull_requests p WHERE p.repo = s.repo) AS prs,
-    (SELECT count(*) FROM pr_reviews r WHERE r.repo = s.repo) AS reviews,
-    (SELECT count(*) FROM pr_commits c WHERE c.repo = s.repo) AS commits,
-    (SELECT count(*) FROM pr_files f WHERE f.repo = s.repo) AS files,
-    (SELECT count(*) FROM check_runs k WHERE k.repo = s.repo) AS check_runs,
-    len(s.pending_check_runs) AS pending_check_runs,
-    s.window_until IS NOT NULL AS session_open,
+    r.synced_at AS checked_at,
+    (SELECT count(*) FROM pull_requests p WHERE p.repo = r.repo) AS prs,
+    (SELECT count(*) FROM pr_reviews v WHERE v.repo = r.repo) AS reviews,
+    (SELECT count(*) FROM pr_commits c WHERE c.repo = r.repo) AS commits,
+    (SELECT count(*) FROM pr_files f WHERE f.repo = r.repo) AS files,
+    (SELECT count(*) FROM check_runs k WHERE k.repo = r.repo) AS check_runs,
+    coalesce(len(s.pending_check_runs), 0) AS pending_check_runs,
+    coalesce(s.window_until IS NOT NULL OR s.window_since IS NOT NULL, false) AS session_open,
     s.error
-FROM sync_state s
-ORDER BY s.repo;
+FROM repositories r
+LEFT JOIN sync_state s USING (repo)
+ORDER BY r.repo;
