@@ -13,11 +13,15 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, context
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prefect.client.orchestration import get_client
 from prefect.concurrency.asyncio import concurrency
 
 from ghsync.github.client import GitHubClient
+
+if TYPE_CHECKING:
+    from flows.tasks import Checkpoints
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,8 @@ class SyncOptions:
     page_size: int
     check_run_reserve: int
     """Defer check runs when every token has fewer points left than this."""
+    checkpoints: Checkpoints
+    """The page-fetch tasks, with this run's checkpoint expiration."""
 
 
 @dataclass(frozen=True)

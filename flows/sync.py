@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from prefect import flow, get_run_logger, tags
@@ -40,6 +40,7 @@ async def sync_repos(
     page_size: int = 50,
     check_run_reserve: int = 100,
     max_wait_seconds: float = 900.0,
+    checkpoint_ttl_hours: float = 24.0,
 ) -> list[RepoOutcome]:
     """Sync pull requests of `repos` and of every non-archived repository of `orgs`.
 
@@ -56,7 +57,8 @@ async def sync_repos(
     db_limit = await ensure_limits(
         [token.fingerprint for token in pool.tokens()], concurrency_per_token, db_path
     )
-    options = SyncOptions(days_back, full, page_size, check_run_reserve)
+    checkpoints = tasks.Checkpoints.expiring_after(timedelta(hours=checkpoint_ttl_hours))
+    options = SyncOptions(days_back, full, page_size, check_run_reserve, checkpoints)
     async with GitHubClient(pool, settings.github_graphql_url, slot=token_slot) as client:
         with installed(Runtime(client, db_path, db_limit, options)):
             for org in orgs or []:
@@ -129,15 +131,15 @@ async def _sync(repo: str, meta: RepoMeta, outcome: RepoOutcome) -> None:
     size, number = options.page_size, 0
     while True:
         number += 1
-        page = await tasks.fetch_pr_page_task(repo, cursor, window.key(), size, number)
+        page = await options.checkpoints.fetch_pr_page(repo, cursor, window.key(), size, number)
         prs, stop = window.cut(page.nodes)
         key = (repo, cursor, window.key(), size, number)
-        prs = await tasks.complete_nested_task(*key, prs) if prs else []
+        prs = await options.checkpoints.complete_nested(*key, prs) if prs else []
         heads = {pr["number"]: head_commit_id(pr) for pr in prs}
         commit_ids = [commit for commit in heads.values() if commit]
         commits = None
         if commit_ids and _can_afford_checks():
-            commits = await tasks.fetch_check_runs_task(*key, commit_ids)
+            commits = await options.checkpoints.fetch_check_runs(*key, commit_ids)
         elif commit_ids:
             pending = [f"{n}:{c}" for n, c in heads.items() if c]
             state = _replace(state, pending_check_runs=(*state.pending_check_runs, *pending))

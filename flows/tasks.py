@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -34,6 +35,7 @@ from ghsync.warehouse import SyncState, Warehouse
 T = TypeVar("T")
 
 CHECKPOINT_TTL = timedelta(days=1)
+"""How long fetched pages stay reusable by a later run (the flow's `checkpoint_ttl_hours`)."""
 OPERATIONS = {
     "fetch-pr-page": "PullRequestPage",
     "complete-nested": "PullRequestNested",
@@ -174,3 +176,21 @@ async def load_pending_checks_task(
     frames = check_run_frames(repo, heads, commits)  # type: ignore[arg-type]
     await in_warehouse(lambda warehouse: warehouse.replace_check_runs(frames, state))
     return frames.check_runs.height
+
+
+@dataclass(frozen=True)
+class Checkpoints:
+    """The checkpoint tasks of one run, with that run's cache expiration."""
+
+    fetch_pr_page: Any
+    complete_nested: Any
+    fetch_check_runs: Any
+
+    @classmethod
+    def expiring_after(cls, ttl: timedelta) -> Checkpoints:
+        return cls(
+            *(
+                t.with_options(cache_expiration=ttl)
+                for t in (fetch_pr_page_task, complete_nested_task, fetch_check_runs_task)
+            )
+        )

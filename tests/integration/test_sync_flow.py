@@ -144,3 +144,15 @@ async def test_check_runs_are_deferred_when_tokens_run_low(
     [later] = await sync_repos(repos=["acme/repo-1"], db=str(db), check_run_reserve=200)
     assert later.state == "unchanged" and later.check_runs > 0
     assert_equals_truth(db, emulator, "acme/repo-1")
+
+
+async def test_org_without_repos_and_an_archived_repo_named_explicitly(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    db = tmp_path / "w.duckdb"
+    outcomes = await sync_repos(
+        orgs=["acme-empty"], repos=["acme/archived"], days_back=None, db=str(db)
+    )
+    assert [(o.repo, o.state) for o in outcomes] == [("acme/archived", "synced")]
+    assert_equals_truth(db, emulator, "acme/archived")
+    assert await sync_repos(orgs=["acme-empty"], db=str(db)) == []
