@@ -13,7 +13,7 @@ from ghsync.config import Settings
 from ghsync.emulator_cli import emulator_app
 from ghsync.errors import ConfigError, WarehouseError
 from ghsync.github.client import check_tokens
-from ghsync.github.tokens import TokenState, tokens_from_settings
+from ghsync.github.tokens import TokenState, parse_tokens, tokens_from_settings
 from ghsync.sql_files import read_statement
 from ghsync.warehouse import Warehouse
 
@@ -87,14 +87,19 @@ def status_command(
 
 
 @app.command("tokens")
-def tokens_command() -> None:
+def tokens_command(
+    token_secret: Annotated[
+        str | None,
+        typer.Option(help="Read the tokens from this Prefect Secret block, as a deployment does."),
+    ] = None,
+) -> None:
     """Check each token (GITHUB_TOKENS / GITHUB_TOKEN): account, points left, reset, state.
 
     Tokens are shown masked. Exits 1 when no token is usable right now, 2 when none is set.
     """
     settings = Settings()
     try:
-        tokens = tokens_from_settings(settings)
+        tokens = _secret_tokens(token_secret) if token_secret else tokens_from_settings(settings)
     except ConfigError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from error
@@ -103,6 +108,13 @@ def tokens_command() -> None:
         typer.echo(status.line())
     if not any(status.state is TokenState.READY for status in statuses):
         raise typer.Exit(1)
+
+
+def _secret_tokens(name: str) -> list[str]:
+    from prefect.blocks.system import Secret  # the CLI is the edge: Prefect only when asked
+
+    secret: Secret[str] = asyncio.run(Secret.aload(name))
+    return parse_tokens(str(secret.get()), None)
 
 
 @app.command("sql")
