@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench prefect-trial clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ test: lint
 
 bench: setup
 	$(BIN)/python -m tests.bench
+
+prefect-trial: setup  # README "Run it with Prefect", in one step, against the emulator
+	$(BIN)/python -m tests.e2e.prefect_stack
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
