@@ -15,6 +15,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, tags
 from prefect.blocks.system import Secret
+from prefect.runtime import flow_run
 
 from flows import tasks
 from flows.report import Progress, RepoOutcome, publish_summary
@@ -28,7 +29,16 @@ from ghsync.warehouse import SyncState
 from ghsync.window import SyncWindow, parse_time, plan_window
 
 
-@flow(name="sync-repos", flow_run_name="sync {repos} {orgs}", log_prints=False)
+def run_name() -> str:
+    """`sync acme/app, acme/api + org acme`: what the run syncs, as the UI lists it."""
+    parameters = flow_run.parameters or {}
+    parts = [", ".join(parameters.get("repos") or [])]
+    parts += [f"org {org}" for org in parameters.get("orgs") or []]
+    mode = " (full)" if parameters.get("full") else ""
+    return "sync " + (" + ".join(part for part in parts if part) or "nothing") + mode
+
+
+@flow(name="sync-repos", flow_run_name=run_name, log_prints=False)
 async def sync_repos(
     repos: list[str] | None = None,
     orgs: list[str] | None = None,
