@@ -170,7 +170,7 @@ def test_readme_sequence_syncs_the_emulator_and_the_ui_tells_the_story(tmp_path:
         with webhook_receiver() as (url, received):
             python = str(BIN / "python")
             stack.run("notify block", [python, "-c", NOTIFY_BLOCK, url])
-            notify = [python, "scripts/prefect_notify.py", "custom-webhook/ghsync-alerts"]
+            notify = [python, "-m", "flows.notify", "custom-webhook/ghsync-alerts"]
             stack.run("automation", [*notify, "--finished"])
             stack.run("run backfill", [str(BIN / "prefect"), "deployment", "run",
                                        "sync-repos/backfill", "--watch"], stack.env)  # fmt: skip

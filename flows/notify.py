@@ -1,7 +1,7 @@
 """Create the Prefect automation that sends a message when a `sync-repos` run fails (and, with
 `--finished`, when one completes), through a notification block you created once:
 
-    python scripts/prefect_notify.py slack-webhook/ghsync-alerts [--finished]
+    .venv/bin/python -m flows.notify slack-webhook/ghsync-alerts [--finished]
 
 An automation file for `prefect automation create` would have to carry the block's id, which
 only the server knows; this script looks the block up by name and replaces an automation of the
