@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench prefect-trial clean
+.PHONY: setup demo test lint browser bench prefect-trial clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,13 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+# The end-to-end test screenshots the Prefect UI with Debian's chromium, not on a fresh machine.
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium </dev/null; } || \
+	  { echo "install Debian's chromium (apt-get install chromium) for the e2e test" >&2; exit 1; }
+
+test: lint browser
 	$(BIN)/pytest
 
 bench: setup
