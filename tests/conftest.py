@@ -1,0 +1,33 @@
+"""Fixtures shared by the integration and reliability tests: one Prefect test server for the
+session, with a PREFECT_HOME of its own (checkpoints written by the tests stay out of the
+user's ~/.prefect, and a test never replays a page cached by an earlier test session)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+QUIET = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+
+
+@pytest.fixture(scope="session")
+def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """PREFECT_HOME of the session's flow runs: result storage (checkpoints) lives here."""
+    return tmp_path_factory.mktemp("prefect-home")
+
+
+@pytest.fixture(scope="session")
+def prefect_server(prefect_home: Path) -> Iterator[str]:
+    """A real Prefect server (temporary database) for the flow tests; yields its API URL."""
+    os.environ.update(QUIET)
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with (
+        temporary_settings(updates={PREFECT_HOME: str(prefect_home)}),
+        prefect_test_harness(server_startup_timeout=90),
+    ):
+        yield str(PREFECT_API_URL.value())
