@@ -31,6 +31,7 @@ from graphql import DocumentNode
 
 from ghsync.errors import (
     AccessDenied,
+    ConfigError,
     ConnectionFailed,
     FatalError,
     GhsyncError,
@@ -150,9 +151,26 @@ class GitHubClient:
         self, operation: str, items: Sequence[Mapping[str, Any]]
     ) -> list[dict[str, Any] | None]:
         """Run a batched operation (one alias per item); None for items GitHub could not
-        resolve (NOT_FOUND / FORBIDDEN), so one missing repository does not sink the batch."""
+        resolve (NOT_FOUND / FORBIDDEN), so one missing repository does not sink the batch.
+
+        A batch that times out is heavy as a big page is: it is split in halves at once, and
+        the halves asked in turn (down to single items, which are retried as any query).
+        """
         document = build_batch(operation, len(items))
-        data = await self._run(operation, document, batch_variables(items), partial=True)
+        variables = batch_variables(items)
+        try:
+            data = await self._run(operation, document, variables, partial=True, split=len(items))
+        except ServerTimeout:
+            if len(items) < 2:
+                raise
+            half = len(items) // 2
+            log.warning(
+                "%s timed out for %d items: asking %d at a time", operation, len(items), half
+            )
+            return [
+                *await self.execute_batch(operation, items[:half]),
+                *await self.execute_batch(operation, items[half:]),
+            ]
         return batch_results(data, len(items))
 
     async def execute_page(
@@ -189,8 +207,16 @@ class GitHubClient:
                 log.warning("could not identify token %s: %s", token.mask, outcome.verdict.message)
 
     async def _run(
-        self, operation: str, document: DocumentNode, variables: dict[str, Any], *, partial: bool
+        self,
+        operation: str,
+        document: DocumentNode,
+        variables: dict[str, Any],
+        *,
+        partial: bool,
+        split: int = 1,
     ) -> dict[str, Any]:
+        """Send until an answer is usable; `split` > 1 (a batch's items): a timeout raises at
+        once, as for a page that can shrink."""
         failures = 0
         while True:
             token = await self.pool.choose()
@@ -207,7 +233,7 @@ class GitHubClient:
                 continue  # the pool parked or dropped the token: another one takes over
             error = self._failure(operation, variables, token, outcome.verdict)
             failures += 1
-            shrink = isinstance(error, ServerTimeout) and error.page_size is not None
+            shrink = isinstance(error, ServerTimeout) and (error.page_size or split) > 1
             if isinstance(error, FatalError) or shrink or failures >= self.max_attempts:
                 raise error
             if kind is not Kind.SECONDARY:  # a secondary pause is waited out by `choose`
@@ -247,6 +273,11 @@ class GitHubClient:
             return _ACCESS_ERRORS[kind](describe_target(variables), message)
         if kind is Kind.QUERY_ERROR:
             return QueryRejected(operation, message)
+        if kind is Kind.NOT_GRAPHQL:
+            return ConfigError(
+                f"{self.graphql_url} {message}: check GITHUB_GRAPHQL_URL (GitHub Enterprise "
+                "Server: https://HOST/api/graphql)"
+            )
         if kind is Kind.TIMEOUT:
             page_size = variables.get("pageSize")
             shrinkable = isinstance(page_size, int) and page_size > 1

@@ -36,6 +36,8 @@ class Kind(StrEnum):
     FORBIDDEN = "forbidden"
     INSUFFICIENT_SCOPES = "insufficient_scopes"
     QUERY_ERROR = "query_error"
+    NOT_GRAPHQL = "not_graphql"
+    """A 2xx answer that is not JSON (a web page): the URL is not a GraphQL API."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,7 @@ def classify(answer: Answer, now: float) -> Verdict:
 
     Primary: RATE_LIMITED / RATE_LIMIT (whatever the status), or 403/429 with remaining 0.
     Secondary: the secondary message (any status), or 403/429 with retry-after or no reason.
+    Not GraphQL: a 2xx body that is not JSON (an HTML page where the API should be).
     """
     messages = _messages(answer.errors)
     lowered = messages.lower()
@@ -185,6 +188,9 @@ def classify(answer: Answer, now: float) -> Verdict:
         if retry_after is None and _int_header(answer.headers, "x-ratelimit-remaining") == 0:
             return Verdict(Kind.PRIMARY, f"HTTP {answer.status} with x-ratelimit-remaining 0")
         return Verdict(Kind.SECONDARY, f"HTTP {answer.status}", retry_after)
+    content_type = (_header(answer.headers, "content-type") or "no content type").split(";")[0]
+    if answer.malformed and answer.status is None and "json" not in content_type:
+        return Verdict(Kind.NOT_GRAPHQL, f"answered {content_type}, not GraphQL")
     if answer.status in (502, 504) or any(marker in lowered for marker in _TIMEOUT_MARKERS):
         return Verdict(Kind.TIMEOUT, f"HTTP {answer.status}" if answer.status else messages)
     if (answer.status is not None and answer.status >= 500) or answer.malformed:

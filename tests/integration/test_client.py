@@ -9,10 +9,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from ghsync.emulator import Emulator, EmulatorConfig, FaultConfig, started_emulator
 from ghsync.errors import (
     AllTokensInvalid,
+    ConfigError,
     ConnectionFailed,
     QueryRejected,
     RepoNotFound,
@@ -83,6 +85,35 @@ async def test_enterprise_server_path() -> None:
         async with GitHubClient(pool, f"{emu.url}/api/graphql") as client:
             data = await client.execute("Viewer")
     assert data["viewer"]["login"] == "viewer-1"
+
+
+async def test_a_web_page_where_the_api_should_be_is_a_config_error() -> None:
+    """A GHES URL without /api/graphql answers its sign-in page (200, HTML): no retries."""
+    app = web.Application()
+    app.router.add_post(
+        "/", lambda _: web.Response(text="<html>Sign in</html>", content_type="text/html")
+    )
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        async with GitHubClient(TokenPool([A]), f"http://{host}:{port}/") as client:
+            with pytest.raises(ConfigError, match="answered text/html, not GraphQL") as caught:
+                await client.execute("Viewer")
+    finally:
+        await runner.cleanup()
+    assert f"http://{host}:{port}/ answered" in str(caught.value)
+    assert client.answers == {Kind.NOT_GRAPHQL: 1}
+
+
+async def test_a_batch_that_times_out_is_split_in_halves() -> None:
+    faults = FaultConfig(timeout_node_threshold=2)  # RepoMetadata: one node per item
+    async with serve(faults=faults) as emu, connect(emu) as client:
+        answers = await client.execute_batch("RepoMetadata", [REPO] * 4)
+    assert [a["nameWithOwner"] for a in answers if a] == ["acme/repo-1"] * 4
+    assert client.answers == {Kind.TIMEOUT: 1, Kind.OK: 2}
 
 
 async def test_every_request_holds_a_slot_named_by_fingerprint() -> None:

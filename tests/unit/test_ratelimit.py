@@ -144,7 +144,17 @@ CASES: list[tuple[str, Answer, Kind]] = [
     ("json-timeout-message", answer(errors=[{"message": TIMEOUT_MESSAGE}]), Kind.TIMEOUT),
     ("500", answer(500), Kind.SERVER_ERROR),
     ("503", answer(503), Kind.SERVER_ERROR),
-    ("200-not-json", answer(malformed=True), Kind.SERVER_ERROR),
+    (
+        "200-garbled-json",
+        answer(None, {"Content-Type": "application/json"}, malformed=True),
+        Kind.SERVER_ERROR,
+    ),
+    (
+        "200-html-page",
+        answer(None, {"Content-Type": "text/html; charset=utf-8"}, malformed=True),
+        Kind.NOT_GRAPHQL,
+    ),
+    ("200-no-content-type", answer(malformed=True), Kind.NOT_GRAPHQL),
     (
         "something-went-wrong-without-timeout",
         answer(errors=[{"message": "Something went wrong while executing your query."}]),
