@@ -1,6 +1,7 @@
 """Running the sync flow in this process (`ghsync sync`, `ghsync demo`): a temporary Prefect
 server when none is configured (PREFECT_API_URL is respected), a summary on stdout, and an
-exit code: 0 all synced, 1 some repositories failed, 2 bad input."""
+exit code: 0 all synced, 1 some repositories failed (or the run stopped, e.g. every token
+exhausted past the maximum wait), 2 bad input (names, tokens, database path, API URL)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import typer
 from flows.report import RepoOutcome
 from flows.sync import sync_repos
 from ghsync.config import Settings
-from ghsync.errors import ConfigError, ReposFailed, WarehouseError
+from ghsync.errors import ConfigError, GhsyncError, ReposFailed, WarehouseError
 from ghsync.github.fetch import validate_repo_names
 from ghsync.github.tokens import tokens_from_settings
+from ghsync.warehouse import check_writable
 
 QUIET_PREFECT = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
 
@@ -34,7 +36,9 @@ def run_sync(
     quiet_prefect()
     try:
         validate_repo_names(repos)  # fail fast, before a Prefect server starts
-        tokens_from_settings(Settings())
+        settings = Settings()
+        tokens_from_settings(settings)
+        check_writable(db or settings.db_path)
         outcomes = asyncio.run(
             sync_repos(
                 repos=repos,
@@ -52,6 +56,9 @@ def run_sync(
     except (ConfigError, WarehouseError) as error:
         typer.echo(f"error: {error}", err=True)
         return 2
+    except GhsyncError as error:  # the run stopped before the repositories (tokens exhausted)
+        typer.echo(f"error: {error}", err=True)
+        return 1
     print_outcomes(outcomes)
     return 0
 

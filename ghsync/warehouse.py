@@ -9,6 +9,7 @@ the whole page back. The SQL lives in warehouse/ (see ghsync/sql_files.py).
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -70,6 +71,18 @@ def classify_error(path: Path, exc: duckdb.Error) -> WarehouseError:
         if any(marker in message for marker in markers):
             return error_class(path, message)
     return WarehouseError(path, message)
+
+
+def check_writable(path: Path) -> None:
+    """Raise DatabasePathError now if a warehouse at `path` could not be created or written
+    (a missing directory, a read-only file or file system): a sync checks this before it asks
+    GitHub anything. Opening the file here would not do: another run may hold its lock."""
+    directory = path.parent
+    if not directory.is_dir():
+        raise DatabasePathError(path, f"directory {directory} does not exist")
+    for target in (directory, path):
+        if target.exists() and not os.access(target, os.W_OK):
+            raise DatabasePathError(path, f"{target} is read-only")
 
 
 class Warehouse:

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from ghsync.errors import DatabaseCorrupt, DatabaseLocked, DatabasePathError, WarehouseError
-from ghsync.warehouse import Warehouse, classify_error
+from ghsync.warehouse import Warehouse, check_writable, classify_error
 from tests.unit.warehouse_rows import page, pr
 
 HOLD_LOCK = textwrap.dedent(
@@ -93,6 +93,15 @@ def test_an_unusable_path_is_named(tmp_path: Path, relative: str, read_only: boo
     assert str(path) in str(caught.value)
     assert "GHSYNC_DB" in str(caught.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_missing_directory_is_refused_before_a_sync(tmp_path: Path) -> None:
+    path = tmp_path / "missing-dir" / "ghsync.duckdb"
+    with pytest.raises(DatabasePathError, match="missing-dir does not exist") as caught:
+        check_writable(path)
+    assert str(path) in str(caught.value) and "GHSYNC_DB" in str(caught.value)
+    check_writable(tmp_path / "new.duckdb")  # a file to be created is fine
+    assert list(tmp_path.iterdir()) == []  # and nothing is created by checking
 
 
 @pytest.mark.parametrize(
