@@ -8,16 +8,16 @@ a result, a log line or an artifact.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prefect.client.orchestration import get_client
-from prefect.concurrency.asyncio import concurrency
 
+from flows.slots import Slots
 from ghsync.github.client import GitHubClient
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ class SyncOptions:
 class Runtime:
     client: GitHubClient
     db_path: Path
-    db_limit: str
+    slots: Slots
     options: SyncOptions
 
 
@@ -81,25 +81,27 @@ def db_limit_name(path: Path) -> str:
 def token_slot(fingerprint: str) -> AbstractAsyncContextManager[None]:
     """One slot of the token's limit, held around each GitHub request (strict: the limit must
     exist, or Prefect would run unthrottled)."""
-    return concurrency(
-        token_limit_name(fingerprint), occupy=1, strict=True, lease_duration=LEASE_SECONDS
-    )
+    return current().slots.hold(token_limit_name(fingerprint))
 
 
-@asynccontextmanager
-async def database_slot() -> AsyncIterator[None]:
+def database_slot() -> AbstractAsyncContextManager[None]:
     """The warehouse file's write slot: runs on one file queue instead of failing on its lock."""
-    async with concurrency(current().db_limit, occupy=1, strict=True, lease_duration=LEASE_SECONDS):
-        yield
+    return current().slots.hold(db_limit_name(current().db_path))
 
 
-async def ensure_limits(fingerprints: list[str], per_token: int, db_path: Path) -> str:
-    """Create (or update) the per-token limits and the database limit; returns the latter."""
+async def ensure_limits(fingerprints: list[str], per_token: int, db_path: Path) -> Slots:
+    """Create (or update) the per-token limits and the database limit; returns their slot
+    pools (close them at the end of the run)."""
+    slots = Slots(LEASE_SECONDS)
     db_limit = db_limit_name(db_path)
     async with get_client() as client:
         for fingerprint in fingerprints:
-            await client.upsert_global_concurrency_limit_by_name(
-                token_limit_name(fingerprint), per_token
-            )
+            name = token_limit_name(fingerprint)
+            await client.upsert_global_concurrency_limit_by_name(name, per_token)
+            slots.add(name, per_token)
         await client.upsert_global_concurrency_limit_by_name(db_limit, 1)
-    return db_limit
+    # The database slot is not kept between writes: a run killed while holding it would block
+    # every later writer of the file on a server that never expires leases (the temporary
+    # server runs no lease repossessor); a kept token slot only narrows that token's limit.
+    slots.add(db_limit, 1, keep=False)
+    return slots

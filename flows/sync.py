@@ -64,13 +64,14 @@ async def sync_repos(
     db_path = Path(db) if db else settings.db_path
     tokens = await _tokens(token_secret, settings)
     pool = TokenPool(tokens, max_wait=max_wait_seconds)
-    db_limit = await ensure_limits(
+    slots = await ensure_limits(
         [token.fingerprint for token in pool.tokens()], concurrency_per_token, db_path
     )
     checkpoints = tasks.Checkpoints.expiring_after(timedelta(hours=checkpoint_ttl_hours))
     options = SyncOptions(days_back, full, page_size, check_run_reserve, checkpoints)
-    async with GitHubClient(pool, settings.github_graphql_url, slot=token_slot) as client:
-        with installed(Runtime(client, db_path, db_limit, options)):
+    client = GitHubClient(pool, settings.github_graphql_url, slot=token_slot)
+    async with client, slots:
+        with installed(Runtime(client, db_path, slots, options)):
             for org in orgs or []:
                 names += [n for n in await tasks.list_org_repos_task(org) if n not in names]
             log.info("%d repositories to check, %d token(s)", len(names), len(pool.tokens()))
