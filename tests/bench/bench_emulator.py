@@ -61,7 +61,8 @@ def main() -> None:
         "--points-per-minute",
         str(10**9),
     )
-    with emulator_process(*serve) as url:
+    with emulator_process(*serve) as emulator:
+        url = emulator.url
         asyncio.run(hammer(f"{url}/graphql", 1.0, 1))  # warm-up: schema, caches
         count, latencies = asyncio.run(hammer(f"{url}/graphql", args.seconds, args.concurrency))
     latencies.sort()

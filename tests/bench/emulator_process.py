@@ -3,18 +3,47 @@ work then does not share a GIL with the client being measured."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class EmulatorProcess:
+    """A running emulator: its base URL, counters (admin API) and CPU time (/proc)."""
+
+    url: str
+    pid: int
+
+    def stats(self) -> dict[str, Any]:
+        """`GET /_emulator/stats`: requests, `op:*` counters, points per token."""
+        with urllib.request.urlopen(f"{self.url}/_emulator/stats") as answer:
+            stats: dict[str, Any] = json.load(answer)
+        return stats
+
+    def reset(self) -> None:
+        """Zero the counters."""
+        request = urllib.request.Request(f"{self.url}/_emulator/stats", method="DELETE")
+        urllib.request.urlopen(request).close()
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the emulator process so far."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
-def emulator_process(*arguments: str) -> Iterator[str]:
-    """Start `ghsync emulator serve --port 0 ARGUMENTS...`; yield its base URL; stop it."""
+def emulator_process(*arguments: str) -> Iterator[EmulatorProcess]:
+    """Start `ghsync emulator serve --port 0 ARGUMENTS...`; yield it; stop it."""
     process = subprocess.Popen(
         [sys.executable, "-m", "ghsync.cli", "emulator", "serve", "--port", "0", *arguments],
         stdout=subprocess.PIPE,
@@ -27,7 +56,7 @@ def emulator_process(*arguments: str) -> Iterator[str]:
         found = re.search(r"on (http://[\d.]+:\d+)", line)
         if not found:
             raise RuntimeError(f"the emulator did not start: {line!r}")
-        yield found.group(1)
+        yield EmulatorProcess(found.group(1), process.pid)
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=15)

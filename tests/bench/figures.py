@@ -1,0 +1,387 @@
+"""The figures of issue 8, each measured against the emulator in its own process.
+
+Every function returns a `Figure` (the RESULTS.md row) with its raw measurements. Syncs run as
+`ghsync sync` subprocesses against one shared Prefect server (`api`), each with a fresh
+PREFECT_HOME unless a figure needs the checkpoints of an earlier run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ghsync.emulator import graph
+from ghsync.emulator.cost import analyse
+from ghsync.github.operations import load_operation
+from tests.bench.emulator_process import EmulatorProcess, emulator_process
+from tests.bench.processes import (
+    UNLIMITED,
+    SyncRun,
+    bench_tokens,
+    run_sync,
+    sync_command,
+    sync_env,
+)
+
+RESULTS = Path(__file__).parent / "results"
+REPO_SECONDS = re.compile(r"^(\S+/\S+): synced, (\d+) PRs.* in (\d+) requests, ([\d.]+) s$", re.M)
+
+
+@dataclass
+class Figure:
+    number: int
+    name: str
+    value: str
+    target: str
+    comparison: str
+    command: str
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Bench:
+    """Where a benchmark run keeps its files, and the shared Prefect server."""
+
+    work: Path
+    api: str
+    runs: int = 0
+
+    def fresh(self, label: str) -> tuple[Path, Path]:
+        """A new (database, PREFECT_HOME) pair."""
+        self.runs += 1
+        folder = self.work / f"{self.runs:02d}-{label}"
+        folder.mkdir()
+        return folder / "w.duckdb", folder / "prefect"
+
+
+def serve(repos: int, prs: int, tokens: int, *faults: str) -> Any:
+    """The emulator with `repos` repositories of `prs` PRs, unlimited budgets."""
+    arguments = ["--seed", "8", "--repos", str(repos), "--prs", str(prs), *UNLIMITED, *faults]
+    return emulator_process(*arguments, "--tokens", ",".join(bench_tokens(tokens)))
+
+
+def repos_of(count: int) -> list[str]:
+    return [f"acme/repo-{i}" for i in range(1, count + 1)]
+
+
+def sync_span(run: SyncRun) -> float:
+    """Seconds of the longest repository sync in the run's output (the flow without process
+    and server start-up)."""
+    return max(float(found[3]) for found in REPO_SECONDS.findall(run.output))
+
+
+def checked(run: SyncRun) -> SyncRun:
+    if run.returncode != 0:
+        raise RuntimeError(f"sync failed ({run.returncode}):\n{run.output[-3000:]}")
+    return run
+
+
+# --- 1: points per 1,000 PRs ------------------------------------------------------------------
+
+
+def operation_cost(name: str, variables: dict[str, Any]) -> int:
+    """Points of one request of operation `name`, by GitHub's formula (the emulator's)."""
+    document = load_operation(name)
+    operation, fragments = None, {}
+    for definition in document.definitions:
+        if getattr(definition, "operation", None) is not None:
+            operation = definition
+        else:
+            fragments[definition.name.value] = definition  # type: ignore[attr-defined]
+    cost = analyse(graph.github_schema(), operation, fragments, variables)  # type: ignore[arg-type]
+    return cost.points
+
+
+PER_PR_LISTS = (
+    ("pr_reviews", "rv"),
+    ("pr_commits", "cm"),
+    ("pr_files", "fl"),
+    ("check_runs", "ck"),
+)
+
+
+def rest_requests(db: Path) -> int:
+    """REST calls for the same data: 1 list call per 100 PRs, then per PR its reviews, commits,
+    files and check runs, 100 per page (at least one call each)."""
+    counts = ", ".join(
+        f"(SELECT count(*) FROM {table} t WHERE t.repo = p.repo AND t.number = p.number) {alias}"
+        for table, alias in PER_PR_LISTS
+    )
+    pages = " + ".join(f"greatest(ceil({alias} / 100), 1)" for _, alias in PER_PR_LISTS)
+    sql = f"""
+        WITH per_pr AS (SELECT p.number, {counts} FROM pull_requests p)
+        SELECT count(*), sum({pages})
+        FROM per_pr"""
+    with duckdb.connect(str(db), read_only=True) as connection:
+        prs, per_pr = connection.execute(sql).fetchone()  # type: ignore[misc]
+    return math.ceil(prs / 100) + int(per_pr)
+
+
+def points_per_1000(bench: Bench, prs: int = 1000) -> Figure:
+    with serve(1, prs, 1) as emulator:
+        db, home = bench.fresh("points")
+        env = sync_env(emulator.url, bench_tokens(1), bench.api, home)
+        run = checked(run_sync(sync_command(["acme/repo-1"], db, "--full"), env))
+        stats = emulator.stats()
+    points = stats["points_total"]
+    pages = math.ceil(prs / 100)
+    page_100 = operation_cost("PullRequestPage", {"owner": "o", "name": "n", "pageSize": 100})
+    checks_100 = operation_cost("CheckRuns", {"ids": ["x"] * 100})
+    bound = 1 + pages * (page_100 + checks_100)
+    rest = rest_requests(db)
+    scale = 1000 / prs
+    return Figure(
+        1,
+        "Points per 1,000 PRs (full sync, every nested list, check runs)",
+        f"{points * scale:.0f} points",
+        "<= 150",
+        f"formula lower bound at pageSize 100: {bound * scale:.0f} points "
+        f"({page_100} per 100-PR page + {checks_100} per 100 head commits, no overflow); "
+        f"REST: {rest * scale:,.0f} requests",
+        f"ghsync sync acme/repo-1 --full ({prs:,} PRs, page size 50)",
+        {
+            "prs": prs,
+            "points": points,
+            "counters": stats["counters"],
+            "lower_bound_points": bound,
+            "rest_requests": rest,
+            "seconds": round(run.seconds, 1),
+        },
+    )
+
+
+# --- 2: unchanged re-sync of 50 repositories ---------------------------------------------------
+
+
+def unchanged_resync(bench: Bench, repos: int = 50) -> Figure:
+    names = repos_of(repos)
+    with serve(repos, 3, 1) as emulator:
+        db, home = bench.fresh("unchanged")
+        env = sync_env(emulator.url, bench_tokens(1), None, home)  # its own temporary server
+        checked(run_sync(sync_command(names, db, "--full"), env))
+        emulator.reset()
+        run = checked(run_sync(sync_command(names, db), env))
+        stats = emulator.stats()
+    requests = stats["counters"].get("graphql_requests", 0)
+    return Figure(
+        2,
+        f"Unchanged re-sync of {repos} repositories",
+        f"{stats['points_total']} point(s), {requests} request(s), {run.seconds:.1f} s",
+        "1 point, 1 request, <= 15 s",
+        "wall time of the whole `ghsync sync` process, its temporary Prefect server included",
+        f"ghsync sync acme/repo-1 ... acme/repo-{repos} (second run, nothing changed)",
+        {"points": stats["points_total"], "counters": stats["counters"], "seconds": run.seconds},
+    )
+
+
+# --- 3 and 4: token scaling, orchestration overhead --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scaling:
+    repos: int = 8
+    prs: int = 250
+    latency_ms: float = 200.0
+    per_token: int = 2
+    tokens: tuple[int, ...] = (1, 2, 4)
+
+
+def token_scaling(bench: Bench, setup: Scaling) -> list[Figure]:
+    names = repos_of(setup.repos)
+    runs: dict[int, dict[str, Any]] = {}
+    latency = ("--latency-ms", str(setup.latency_ms))
+    with serve(setup.repos, setup.prs, max(setup.tokens), *latency) as emulator:
+        for count in setup.tokens:
+            runs[count] = _scaling_run(bench, emulator, names, count, setup)
+    one, most = runs[min(setup.tokens)], runs[max(setup.tokens)]
+    speedup = most["prs_per_s"] / one["prs_per_s"]
+    rates = ", ".join(f"{n} token(s) {r['prs_per_s']:.1f} PRs/s" for n, r in runs.items())
+    busiest = max(r["emulator_cpu_share"] for r in runs.values())
+    scaling = Figure(
+        3,
+        f"Token scaling ({max(setup.tokens)} tokens vs 1)",
+        f"{speedup:.2f}x ({rates})",
+        f">= {0.9 * max(setup.tokens):.1f}x",
+        f"ideal {max(setup.tokens)}x; emulator CPU busy {busiest:.0%} of the fastest run "
+        f"(1.0 = the emulator is the limit)",
+        f"ghsync sync {setup.repos} repos x {setup.prs} PRs --full "
+        f"--concurrency-per-token {setup.per_token}, emulator latency {setup.latency_ms:.0f} ms",
+        {"setup": setup.__dict__, "runs": runs},
+    )
+    overhead = Figure(
+        4,
+        "Orchestration overhead (sync time / ideal)",
+        f"{one['overhead']:.2f} (1 token), {most['overhead']:.2f} ({max(setup.tokens)} tokens)",
+        "<= 1.15",
+        "ideal = requests x latency / (tokens x concurrency per token); sync time = the longest "
+        "repository sync (process start-up excluded: "
+        f"{one['wall_seconds'] - one['sync_seconds']:.1f} s more for 1 token)",
+        scaling.command,
+        {"runs": runs},
+    )
+    return [scaling, overhead]
+
+
+def _scaling_run(
+    bench: Bench, emulator: EmulatorProcess, names: list[str], tokens: int, setup: Scaling
+) -> dict[str, Any]:
+    db, home = bench.fresh(f"scaling-{tokens}")
+    env = sync_env(emulator.url, bench_tokens(tokens), bench.api, home)
+    options = ("--full", "--concurrency-per-token", str(setup.per_token))
+    emulator.reset()
+    cpu = emulator.cpu_seconds()
+    run = checked(run_sync(sync_command(names, db, *options), env))
+    cpu = emulator.cpu_seconds() - cpu
+    stats = emulator.stats()
+    requests = stats["counters"].get("graphql_requests", 0)
+    span = sync_span(run)
+    ideal = requests * setup.latency_ms / 1000 / (tokens * setup.per_token)
+    return {
+        "tokens": tokens,
+        "requests": requests,
+        "points": stats["points_total"],
+        "wall_seconds": round(run.seconds, 2),
+        "sync_seconds": span,
+        "prs_per_s": round(setup.repos * setup.prs / span, 2),
+        "ideal_seconds": round(ideal, 2),
+        "overhead": round(span / ideal, 3),
+        "emulator_cpu_seconds": round(cpu, 2),
+        "emulator_cpu_share": round(cpu / span, 3),
+        "client_peak_rss_mb": round(run.peak_rss_mb),
+    }
+
+
+# --- 5: load rate ------------------------------------------------------------------------------
+
+
+def load_rate(prs: int, baseline_prs: int) -> Figure:
+    command = [
+        "-m",
+        "tests.bench.bench_load",
+        "--prs",
+        str(prs),
+        "--baseline-prs",
+        str(baseline_prs),
+    ]
+    subprocess.run([sys.executable, *command], check=True)
+
+    raw = json.loads((RESULTS / "load.json").read_text())
+    arrow, many = raw["arrow_upsert"], raw["executemany"]
+    return Figure(
+        5,
+        "Load rate (DuckDB upsert path vs row-by-row executemany)",
+        f"{raw['speedup']}x ({arrow['rows_per_s']:,} vs {many['rows_per_s']:,} rows/s)",
+        ">= 50x",
+        f"Arrow upsert of {arrow['prs']:,} PRs ({arrow['rows']:,} rows, loaded twice); "
+        f"executemany on the first {many['prs']:,} PRs, identical tables",
+        "python " + " ".join(command),
+        raw,
+    )
+
+
+# --- 6: memory ---------------------------------------------------------------------------------
+
+
+def memory(bench: Bench, small: int, large: int) -> Figure:
+    peaks: dict[int, dict[str, Any]] = {}
+    for prs in (small, large):
+        with serve(1, prs, 1) as emulator:
+            db, home = bench.fresh(f"memory-{prs}")
+            env = sync_env(emulator.url, bench_tokens(1), bench.api, home)
+            run = checked(run_sync(sync_command(["acme/repo-1"], db, "--full"), env))
+        peaks[prs] = {"peak_rss_mb": round(run.peak_rss_mb, 1), "seconds": round(run.seconds, 1)}
+    ratio = peaks[large]["peak_rss_mb"] / peaks[small]["peak_rss_mb"]
+    return Figure(
+        6,
+        f"Memory: peak RSS of a full sync, {large:,} vs {small:,} PRs",
+        f"ratio {ratio:.2f} ({peaks[large]['peak_rss_mb']:.0f} MB vs "
+        f"{peaks[small]['peak_rss_mb']:.0f} MB)",
+        "<= 1.3",
+        "peak RSS of the `ghsync sync` process (os.wait4), emulator in its own process",
+        f"ghsync sync acme/repo-1 --full ({small:,} and {large:,} PRs)",
+        {"runs": peaks},
+    )
+
+
+# --- 7: resume waste ---------------------------------------------------------------------------
+
+
+def resume_waste(bench: Bench, prs: int = 1000) -> Figure:
+    latency = ("--latency-ms", "100")
+    pages = math.ceil(prs / 50)
+    with serve(1, prs, 1, *latency) as emulator:
+        db, home = bench.fresh("resume-clean")
+        env = sync_env(emulator.url, bench_tokens(1), bench.api, home)
+        checked(run_sync(sync_command(["acme/repo-1"], db, "--full"), env))
+        clean = emulator.stats()["points_total"]
+        emulator.reset()
+        db, home = bench.fresh("resume")
+        env = sync_env(emulator.url, bench_tokens(1), bench.api, home)
+        command = sync_command(["acme/repo-1"], db, "--full")
+
+        def half_done() -> bool:
+            return int(emulator.stats()["counters"].get("op:PullRequestPage", 0)) >= pages // 2
+
+        killed = run_sync(command, env, until=half_done)
+        before = emulator.stats()["points_total"]
+        emulator.reset()
+        rerun = checked(run_sync(command, env))
+        after = emulator.stats()["points_total"]
+    wasted = before + after - clean
+    return Figure(
+        7,
+        "Resume waste (SIGKILL at about half, re-run)",
+        f"{wasted / before:.1%} ({wasted} of {before} points re-spent)",
+        "<= 5%",
+        f"clean full sync {clean} points; killed run {before} + re-run {after}",
+        f"ghsync sync acme/repo-1 --full ({prs:,} PRs), kill -9 after {pages // 2} of {pages} "
+        "pages, same command again",
+        {
+            "clean_points": clean,
+            "before_kill": before,
+            "rerun_points": after,
+            "killed_returncode": killed.returncode,
+            "rerun_seconds": round(rerun.seconds, 1),
+        },
+    )
+
+
+# --- 8: backfill estimate ----------------------------------------------------------------------
+
+
+def backfill(points: Figure, scaling: Figure, prs: int = 50_000) -> Figure:
+    per_1000 = points.raw["points"] * 1000 / points.raw["prs"]
+    need = per_1000 * prs / 1000
+    lines = []
+    raw: dict[str, Any] = {"points_needed": round(need)}
+    for tokens in (1, 4):
+        rate = scaling.raw["runs"][tokens]["prs_per_s"]
+        budget_hours = need / (5000 * tokens)
+        minute_hours = need / (2000 * 60 * tokens)
+        speed_hours = prs / rate / 3600
+        hours = max(budget_hours, minute_hours, speed_hours)
+        raw[f"{tokens}_tokens_hours"] = round(hours, 2)
+        lines.append(
+            f"{tokens} token(s): max({need:,.0f} / {5000 * tokens:,} per h = {budget_hours:.2f} h, "
+            f"{need:,.0f} / {2000 * 60 * tokens:,} per h (points/min) = {minute_hours:.2f} h, "
+            f"{prs:,} / {rate:.1f} PRs/s = {speed_hours:.2f} h) = **{hours:.1f} h**"
+        )
+    return Figure(
+        8,
+        f"Backfill estimate, {prs:,}-PR repository",
+        f"{raw['1_tokens_hours']:.1f} h (1 token), {raw['4_tokens_hours']:.1f} h (4 tokens)",
+        "-",
+        f"{per_1000:.0f} points/1,000 PRs x {prs // 1000} = {need:,.0f} points; "
+        + "; ".join(lines)
+        + " (tokens of separate accounts; the measured PRs/s at the emulator's latency)",
+        "from figures 1 and 3",
+        raw,
+    )
