@@ -1,0 +1,86 @@
+"""Scenario 7: `ghsync sync` killed with SIGKILL several times at random points: after each
+kill the database opens and holds whole pages only; the next run completes to the truth."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from prefect.client.orchestration import get_client
+
+from flows.runtime import db_limit_name, token_limit_name
+from ghsync.emulator import Emulator, EmulatorConfig, FaultConfig
+from ghsync.log import token_fingerprint
+from ghsync.warehouse import Warehouse
+from tests.integration.truth import differences
+from tests.reliability.conftest import Scenario, assert_equals_truth, fake_tokens
+
+REPO = "acme/repo-1"
+PRS, PAGE, KILLS = 80, 10, 3
+TOKENS = fake_tokens("mn")
+
+
+def page_requests(emulator: Emulator) -> int:
+    return int(emulator.stats()["counters"].get("op:PullRequestPage", 0))
+
+
+def loaded_numbers(db: Path) -> set[int]:
+    with duckdb.connect(str(db), read_only=True) as connection:
+        return {n for (n,) in connection.execute("SELECT number FROM pull_requests").fetchall()}
+
+
+def assert_whole_pages(db: Path, emulator: Emulator) -> int:
+    """The file opens (and migrates), and every PR it holds is complete: PR rows in whole
+    pages, each PR's reviews, commits, files and check runs equal to the truth."""
+    Warehouse.open(db).close()
+    numbers = loaded_numbers(db)
+    assert len(numbers) % PAGE == 0, f"{len(numbers)} PRs: a page was loaded in part"
+    truth = emulator.truth(REPO)
+    assert truth is not None
+    loaded = [pr for pr in truth["pullRequests"] if pr["number"] in numbers]
+    assert differences(db, {**truth, "pullRequests": loaded}) == {}
+    return len(numbers)
+
+
+async def free_slots(db: Path) -> None:
+    """A killed holder's concurrency slots free only when their 60 s leases expire (covered by
+    tests/integration/test_sync_resume.py): delete the limits, as an operator would with
+    `prefect gcl delete`; the next run creates them again."""
+    names = [db_limit_name(db), *(token_limit_name(token_fingerprint(t)) for t in TOKENS)]
+    async with get_client() as client:
+        for name in names:
+            await client.delete_global_concurrency_limit_by_name(name)
+
+
+@pytest.mark.scenario("7. SIGKILL mid-load, several times")
+async def test_killed_several_times_then_completes(scenario: Scenario, tmp_path: Path) -> None:
+    emulator = scenario.emulator(
+        EmulatorConfig(seed=108, repos=1, prs=PRS, tokens=TOKENS, faults=FaultConfig(latency_ms=60))
+    )
+    db = tmp_path / "w.duckdb"
+    args = ("sync", REPO, "--db", str(db), "--full", "--page-size", str(PAGE))
+    seed = random.randrange(1 << 30)
+    rng = random.Random(seed)
+    progress = []
+    for kill in range(KILLS):
+        target = page_requests(emulator) + rng.randint(1, 2)
+        process = scenario.start_cli(*args, log=tmp_path / f"kill-{kill}.log")
+        deadline = time.monotonic() + 120
+        while page_requests(emulator) < target and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(rng.uniform(0.0, 0.6))  # somewhere in fetch, map or load
+        assert process.poll() is None, f"the sync ended before kill {kill + 1} (seed {seed})"
+        process.kill()
+        process.wait()
+        progress.append(assert_whole_pages(db, emulator))
+        await free_slots(db)
+    assert progress[-1] < PRS, f"nothing left for the last run (seed {seed})"
+    done = scenario.cli(*args)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert_equals_truth(db, emulator, REPO)
+    # every page fetched once, plus at most the one each kill interrupted
+    assert PRS // PAGE <= page_requests(emulator) <= PRS // PAGE + KILLS

@@ -1,0 +1,99 @@
+"""Scenario 10: after the other scenarios (and a run of its own that revokes a token, meets
+secondary limits and uses every CLI command that names tokens), no token appears anywhere:
+captured logs, CLI output, Prefect's database (logs, parameters, artifacts, events) and result
+storage, the DuckDB files, the cassettes. Masks only."""
+
+from __future__ import annotations
+
+import base64
+import json
+import pickle
+from pathlib import Path
+
+import duckdb
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.logging.handlers import APILogHandler
+from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
+
+from flows.sync import sync_repos
+from ghsync.emulator import EmulatorConfig, FaultConfig
+from tests.reliability.conftest import Scenario, fake_tokens
+from tests.reliability.leaks import Finder
+
+CASSETTES = Path(__file__).parents[1] / "cassettes"
+
+
+def prefect_database() -> Path:
+    """The test server's SQLite file (`sqlite+aiosqlite:///PATH`)."""
+    url = str(PREFECT_SERVER_DATABASE_CONNECTION_URL.value())
+    return Path(url.split("///", 1)[1])
+
+
+@pytest.mark.scenario("10. Secrets")
+async def test_no_token_anywhere_masks_only(
+    scenario: Scenario, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    revoked, kept = fake_tokens("rs")
+    faults = FaultConfig(revoke_after={revoked: 2}, secondary_rate=0.2, secondary_retry_after=1)
+    scenario.emulator(
+        EmulatorConfig(seed=111, repos=1, prs=20, tokens=(revoked, kept), faults=faults)
+    )
+    db = tmp_path / "w.duckdb"
+    await sync_repos(repos=["acme/repo-1"], days_back=None, db=str(db), page_size=10)
+    for command in (("status", "--db", str(db)), ("tokens",)):
+        assert scenario.cli(*command).returncode in (0, 1)
+    await APILogHandler.aflush()
+
+    evidence = scenario.evidence
+    finder = Finder(evidence.tokens)
+    for index, line in enumerate(evidence.logs):
+        finder.search(f"captured log #{index}", line)
+    for index, output in enumerate(evidence.outputs):
+        finder.search(f"CLI output #{index}", output)
+    finder.search_tree(tmp_path_factory.getbasetemp())  # PREFECT_HOME, DuckDB files, logs
+    server_db = prefect_database()
+    finder.search_tree(server_db.parent)
+    rows = finder.search_sqlite(server_db)
+    databases = sorted(tmp_path_factory.getbasetemp().rglob("*.duckdb"))
+    for path in databases:
+        finder.search_duckdb(path)
+    finder.search_tree(CASSETTES)
+    async with get_client() as client:
+        artifacts = await client.read_artifacts()
+        runs = await client.read_flow_runs()
+    for artifact in artifacts:
+        finder.search(f"artifact {artifact.key}", json.dumps(artifact.data, default=str))
+    for run in runs:
+        finder.search(f"flow run {run.name} parameters", json.dumps(run.parameters, default=str))
+
+    assert finder.found == []
+    # the search saw what it was meant to: masks in logs, results, runs, artifacts, databases
+    assert any("ghp_…rrrr" in line for line in evidence.logs)
+    assert any("rejected (401 Bad credentials)" in line for line in evidence.logs)
+    assert any("ghp_…ssss" in output for output in evidence.outputs)
+    assert any((scenario.prefect_home / "storage").iterdir())
+    assert rows > 100 and runs and artifacts and databases
+
+
+def test_the_finder_finds_a_token_wherever_it_hides(tmp_path: Path) -> None:
+    """The search itself: plain text, a pickle in a base64 JSON record, a DuckDB column."""
+    [token] = fake_tokens("z")
+    plain = tmp_path / "log.txt"
+    plain.write_text(f"Authorization: bearer {token}")
+    record = tmp_path / "result.json"
+    payload = base64.b64encode(pickle.dumps({"secret": token})).decode()
+    record.write_text(json.dumps({"metadata": {}, "result": payload}))
+    db = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db)) as connection:
+        connection.execute("CREATE TABLE t AS SELECT ? || range AS s FROM range(5000)", [token])
+    for path in (plain, record):
+        finder = Finder([token])
+        finder.search_file(path)
+        assert finder.found, path
+    finder = Finder([token])
+    finder.search_duckdb(db)
+    assert finder.found
+    finder = Finder([])  # a token nobody declared is found by its shape
+    finder.search_file(record)
+    assert len(finder.found) == 1
