@@ -21,7 +21,7 @@ from flows import tasks
 from flows.report import Progress, RepoOutcome, publish_summary
 from flows.runtime import Runtime, SyncOptions, current, ensure_limits, installed, token_slot
 from ghsync.config import Settings
-from ghsync.errors import GhsyncError, ReposFailed
+from ghsync.errors import GhsyncError, RepoNotFound, ReposFailed
 from ghsync.github.client import COST_LABEL, GitHubClient
 from ghsync.github.fetch import RepoMeta, head_commit_id, validate_repo_names
 from ghsync.github.tokens import TokenPool, parse_tokens, tokens_from_settings
@@ -104,7 +104,7 @@ async def sync_repository(repo: str, meta: RepoMeta | None) -> RepoOutcome:
     client = current().client
     try:
         if meta is None:
-            raise GhsyncError(f"{repo}: not found, or not visible to the tokens")
+            raise RepoNotFound(repo, "GitHub answered null for it")
         with tags(f"repo:{repo}"):
             await _sync(repo, meta, outcome)
     except GhsyncError as error:

@@ -201,7 +201,10 @@ class ReposFailed(FatalError):
     """A sync ran to the end, but these repositories failed (repo -> reason)."""
 
     def __init__(self, failures: dict[str, str]) -> None:
-        listed = "; ".join(f"{repo}: {reason}" for repo, reason in failures.items())
+        listed = "; ".join(
+            reason if reason.startswith(repo) else f"{repo}: {reason}"
+            for repo, reason in failures.items()
+        )
         super().__init__(
             f"{len(failures)} repositor{'y' if len(failures) == 1 else 'ies'} failed: {listed}"
         )

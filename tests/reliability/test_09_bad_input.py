@@ -70,9 +70,9 @@ def test_bad_repositories_fail_alone(
     mixed = scenario.cli("sync", *repos, "--org", "acme-empty", "--db", str(db), "--full")
     assert mixed.returncode == 1, mixed.stderr[-2000:]
     last = mixed.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: 2 repositories failed: acme/nope: "), last
-    assert "; acme/repo-2: " in last
-    assert last.count("not found, or not visible to the tokens") == 2, last
+    assert last.startswith("error: 2 repositories failed: acme/nope was not found"), last
+    assert "; acme/repo-2 was not found" in last
+    assert last.count("was not found (or is invisible to the configured tokens)") == 2, last
     assert_equals_truth(db, emulator, "acme/repo-1", "acme/empty", "acme/archived")
 
 
