@@ -63,6 +63,9 @@ COST_LABEL: ContextVar[str] = ContextVar("ghsync_cost_label", default="")
 """What the current requests are for (a repository): their points and requests are counted
 under it in `GitHubClient.points` / `.requests`. Set it in the coroutine doing the work."""
 
+SECONDARY_ALLOWANCE = 4
+"""Secondary limits a request weathers: this many times `max_attempts` (each is waited out)."""
+
 SlotFactory = Callable[[str], AbstractAsyncContextManager[object]]
 """`slot(token_fingerprint)`: held around each request (a Prefect concurrency limit, a lock)."""
 
@@ -217,7 +220,7 @@ class GitHubClient:
     ) -> dict[str, Any]:
         """Send until an answer is usable; `split` > 1 (a batch's items): a timeout raises at
         once, as for a page that can shrink."""
-        failures = 0
+        failures = secondaries = 0
         while True:
             token = await self.pool.choose()
             async with self._slot(token.fingerprint):
@@ -232,14 +235,19 @@ class GitHubClient:
             if kind in (Kind.PRIMARY, Kind.UNAUTHORIZED):
                 continue  # the pool parked or dropped the token: another one takes over
             error = self._failure(operation, variables, token, outcome.verdict)
+            if kind is Kind.SECONDARY:
+                # Each one already waited out its pause (>= retry-after, growing): a storm is
+                # weathered, only a limit that never lifts ends the request.
+                secondaries += 1
+                if secondaries >= self.max_attempts * SECONDARY_ALLOWANCE:
+                    raise error
+                log.info("%s: %s (secondary limit %d)", operation, error, secondaries)
+                continue
             failures += 1
             shrink = isinstance(error, ServerTimeout) and (error.page_size or split) > 1
             if isinstance(error, FatalError) or shrink or failures >= self.max_attempts:
                 raise error
-            if kind is not Kind.SECONDARY:  # a secondary pause is waited out by `choose`
-                await self.pool.clock.sleep(
-                    backoff_delay(failures - 1, self._rand, self._retry_base)
-                )
+            await self.pool.clock.sleep(backoff_delay(failures - 1, self._rand, self._retry_base))
             log.info("%s: %s (attempt %d of %d)", operation, error, failures, self.max_attempts)
 
     def _learn(self, token: Token, outcome: _Outcome) -> Kind:

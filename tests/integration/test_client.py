@@ -301,3 +301,20 @@ async def test_pagination_misuse_is_rejected_with_githubs_words() -> None:
     async with serve() as emu, connect(emu) as client:
         with pytest.raises(QueryRejected, match="Requesting 101 records"):
             await client.execute("PullRequestPage", {**REPO, "pageSize": 101})
+
+
+async def test_a_storm_longer_than_max_attempts_is_weathered() -> None:
+    """Seven secondary limits in a row (max_attempts is 3): each is waited out, none fails."""
+    async with serve() as emu, connect(emu, max_attempts=3) as client:
+        emu.set_faults(secondary_rate=1.0, secondary_retry_after=1)
+
+        async def lift_after_seven() -> None:
+            while emu.stats()["counters"].get("secondary", 0) < 7:
+                await asyncio.sleep(0.05)
+            emu.set_faults(secondary_rate=0.0)
+
+        lifter = asyncio.create_task(lift_after_seven())
+        data = await client.execute("PullRequestPage", {**REPO, "pageSize": 5})
+        await lifter
+    assert len(data["repository"]["pullRequests"]["nodes"]) == 5
+    assert client.answers[Kind.SECONDARY] == 7

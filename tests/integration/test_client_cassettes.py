@@ -22,7 +22,6 @@ from ghsync.errors import (
     AllTokensInvalid,
     GhsyncError,
     RepoNotFound,
-    SecondaryRateLimited,
     ServerError,
     ServerTimeout,
     TokensExhausted,
@@ -111,7 +110,8 @@ ERROR_SHAPES: list[
 ] = [
     ("primary_rate_limited", exhaust, {"pageSize": 5}, TokensExhausted, Kind.PRIMARY),
     ("bad_credentials", revoke, {"pageSize": 5}, AllTokensInvalid, Kind.UNAUTHORIZED),
-    ("secondary_limit", storm, {"pageSize": 5}, SecondaryRateLimited, Kind.SECONDARY),
+    # the request waits the account's pause out; with max_wait=0 that ends the run at once
+    ("secondary_limit", storm, {"pageSize": 5}, TokensExhausted, Kind.SECONDARY),
     ("server_error", server_errors, {"pageSize": 5}, ServerError, Kind.SERVER_ERROR),
     ("timeout_html", timeouts("html"), {"pageSize": 20}, ServerTimeout, Kind.TIMEOUT),
     ("timeout_json", timeouts("json"), {"pageSize": 20}, ServerTimeout, Kind.TIMEOUT),
