@@ -59,4 +59,8 @@ def emulator_process(*arguments: str) -> Iterator[EmulatorProcess]:
         yield EmulatorProcess(found.group(1), process.pid)
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=15)
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # a graceful stop waits for idle keep-alive clients
+            process.kill()
+            process.wait()
