@@ -16,7 +16,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.bench.emulator_process import emulator_process
+from tests.emulator_process import emulator_process
 
 TOKEN = "ghp_" + "e" * 36
 RESULTS = Path(__file__).parent / "results"

@@ -21,7 +21,6 @@ import duckdb
 from ghsync.emulator import graph
 from ghsync.emulator.cost import analyse
 from ghsync.github.operations import load_operation
-from tests.bench.emulator_process import EmulatorProcess, emulator_process
 from tests.bench.processes import (
     UNLIMITED,
     SyncRun,
@@ -30,6 +29,7 @@ from tests.bench.processes import (
     sync_command,
     sync_env,
 )
+from tests.emulator_process import EmulatorProcess, emulator_process
 
 RESULTS = Path(__file__).parent / "results"
 REPO_SECONDS = re.compile(r"^(\S+/\S+): synced, (\d+) PRs.* in (\d+) requests, ([\d.]+) s$", re.M)

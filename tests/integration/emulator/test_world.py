@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import re
-import signal
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 
 from ghsync.emulator import ACTIONS, Emulator, EmulatorConfig, running_emulator
 from ghsync.emulator.dataset import build_world
 from ghsync.emulator.truth import summary
+from tests.emulator_process import emulator_process
 from tests.integration.emulator.conftest import TOKEN, graphql, http
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -114,50 +110,28 @@ def test_label_and_file_removal_and_admin_http(fresh: Emulator) -> None:
 
 def test_serve_command_answers_over_http() -> None:
     """`ghsync emulator serve` as a user starts it: a process on a port."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ghsync.cli",
-            "emulator",
-            "serve",
-            "--port",
-            "0",
-            "--seed",
-            "9",
-            "--repos",
-            "2",
-            "--prs",
-            "15",
-            "--tokens",
-            f"{TOKEN},ghp_{'c' * 36}=carol",
-            "--faults",
-            json.dumps({"revoke_after": {TOKEN: 1}}),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        url = re.search(r"on (http://127\.0\.0\.1:\d+)", line)
-        assert url, line
-        assert "4 repositories, 35 pull requests, 2 tokens" in line
-        assert TOKEN not in line
-        answer = http(
-            f"{url.group(1)}/graphql", {"query": "{ viewer { login } }"}, token=f"ghp_{'c' * 36}"
-        )
+    arguments = [
+        "--seed",
+        "9",
+        "--repos",
+        "2",
+        "--prs",
+        "15",
+        "--tokens",
+        f"{TOKEN},ghp_{'c' * 36}=carol",
+        "--faults",
+        json.dumps({"revoke_after": {TOKEN: 1}}),
+    ]
+    with emulator_process(*arguments) as served:
+        assert served.url.startswith("http://127.0.0.1:")
+        assert "4 repositories, 35 pull requests, 2 tokens" in served.banner
+        assert TOKEN not in served.banner
+        query = {"query": "{ viewer { login } }"}
+        answer = http(f"{served.url}/graphql", query, token=f"ghp_{'c' * 36}")
         assert answer.json() == {"data": {"viewer": {"login": "carol"}}}
-        revoked = [
-            http(f"{url.group(1)}/graphql", {"query": "{ viewer { login } }"}).status
-            for _ in range(2)
-        ]
+        revoked = [http(f"{served.url}/graphql", query).status for _ in range(2)]
         assert revoked == [200, 401]  # --faults applied from the start
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=10)
-    assert process.returncode == 0
+    assert served.process.returncode == 0  # SIGINT stops it cleanly
 
 
 def test_in_process_server_stops_and_frees_its_port() -> None:

@@ -1,5 +1,5 @@
-"""The emulator as its own process (`ghsync emulator serve`), as benchmarks use it: its CPU
-work then does not share a GIL with the client being measured."""
+"""The emulator as its own process (`ghsync emulator serve`), as a user starts it and as
+benchmarks use it: its CPU work then does not share a GIL with the client being measured."""
 
 from __future__ import annotations
 
@@ -19,10 +19,15 @@ from typing import Any
 
 @dataclass(frozen=True)
 class EmulatorProcess:
-    """A running emulator: its base URL, counters (admin API) and CPU time (/proc)."""
+    """A running emulator: its base URL, first output line, counters (admin API), CPU time."""
 
     url: str
-    pid: int
+    banner: str
+    process: subprocess.Popen[str]
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
 
     def stats(self) -> dict[str, Any]:
         """`GET /_emulator/stats`: requests, `op:*` counters, points per token."""
@@ -56,7 +61,7 @@ def emulator_process(*arguments: str) -> Iterator[EmulatorProcess]:
         found = re.search(r"on (http://[\d.]+:\d+)", line)
         if not found:
             raise RuntimeError(f"the emulator did not start: {line!r}")
-        yield EmulatorProcess(found.group(1), process.pid)
+        yield EmulatorProcess(found.group(1), line, process)
     finally:
         process.send_signal(signal.SIGINT)
         try:
