@@ -14,10 +14,9 @@ import polars as pl
 import typer
 
 from flows.run import print_outcomes, quiet_prefect
+from ghsync import Warehouse, list_examples
 from ghsync.emulator import EmulatorConfig, running_emulator
 from ghsync.emulator_cli import DEMO_TOKENS
-from ghsync.sql_files import list_examples
-from ghsync.warehouse import Warehouse
 
 DEMO_DB = Path("warehouse/demo.duckdb")
 

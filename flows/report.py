@@ -11,7 +11,7 @@ from prefect.artifacts import (
     aupdate_progress_artifact,
 )
 
-from ghsync.github.tokens import TokenStatus
+from ghsync import TokenStatus
 
 
 @dataclass

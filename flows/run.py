@@ -13,11 +13,16 @@ import typer
 
 from flows.report import RepoOutcome
 from flows.sync import sync_repos
-from ghsync.config import Settings
-from ghsync.errors import ConfigError, GhsyncError, ReposFailed, WarehouseError
-from ghsync.github.fetch import validate_repo_names
-from ghsync.github.tokens import tokens_from_settings
-from ghsync.warehouse import check_writable
+from ghsync import (
+    ConfigError,
+    GhsyncError,
+    ReposFailed,
+    Settings,
+    WarehouseError,
+    check_writable,
+    tokens_from_settings,
+    validate_repo_names,
+)
 
 QUIET_PREFECT = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from prefect.client.orchestration import get_client
 
 from flows.slots import Slots
-from ghsync.github.client import GitHubClient
+from ghsync import GitHubClient
 
 if TYPE_CHECKING:
     from flows.tasks import Checkpoints

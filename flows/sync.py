@@ -20,13 +20,24 @@ from prefect.runtime import flow_run
 from flows import tasks
 from flows.report import Progress, RepoOutcome, publish_summary
 from flows.runtime import Runtime, SyncOptions, current, ensure_limits, installed, token_slot
-from ghsync.config import Settings
-from ghsync.errors import GhsyncError, RepoNotFound, ReposFailed
-from ghsync.github.client import COST_LABEL, GitHubClient
-from ghsync.github.fetch import RepoMeta, head_commit_id, validate_repo_names
-from ghsync.github.tokens import TokenPool, parse_tokens, tokens_from_settings
-from ghsync.warehouse import SyncState
-from ghsync.window import SyncWindow, parse_time, plan_window
+from ghsync import (
+    COST_LABEL,
+    GhsyncError,
+    GitHubClient,
+    RepoMeta,
+    RepoNotFound,
+    ReposFailed,
+    Settings,
+    SyncState,
+    SyncWindow,
+    TokenPool,
+    head_commit_id,
+    parse_time,
+    parse_tokens,
+    plan_window,
+    tokens_from_settings,
+    validate_repo_names,
+)
 
 
 def run_name() -> str:

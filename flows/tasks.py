@@ -18,19 +18,23 @@ from prefect import task
 from prefect.context import TaskRunContext
 
 from flows.runtime import current, database_slot
-from ghsync.github.fetch import (
+from ghsync import (
     Node,
+    PageCounts,
     PrPage,
     RepoMeta,
+    SyncState,
+    Warehouse,
     check_repos,
+    check_run_frames,
     complete_nested,
     fetch_check_runs,
     fetch_pr_page,
     list_org_repos,
+    map_repositories,
+    operation_version,
+    page_frames,
 )
-from ghsync.github.operations import operation_version
-from ghsync.records import PageCounts, check_run_frames, map_repositories, page_frames
-from ghsync.warehouse import SyncState, Warehouse
 
 T = TypeVar("T")
 

@@ -1,18 +1,77 @@
 """ghsync: GitHub pull-request data into DuckDB, orchestrated by Prefect.
 
-The public API that `flows/` imports from; everything else is internal.
+The public API that `flows/` imports from; everything else is internal. (The emulator, a test
+and demo tool, is `ghsync.emulator`.)
 """
 
 from ghsync.config import Settings
-from ghsync.errors import ConfigError, FatalError, GhsyncError, RetriableError
+from ghsync.errors import (
+    ConfigError,
+    FatalError,
+    GhsyncError,
+    RepoNotFound,
+    ReposFailed,
+    RetriableError,
+    WarehouseError,
+)
+from ghsync.github.client import COST_LABEL, GitHubClient
+from ghsync.github.fetch import (
+    Node,
+    PrPage,
+    RepoMeta,
+    check_repos,
+    complete_nested,
+    fetch_check_runs,
+    fetch_pr_page,
+    head_commit_id,
+    list_org_repos,
+    validate_repo_names,
+)
+from ghsync.github.operations import operation_version
+from ghsync.github.tokens import TokenPool, TokenStatus, parse_tokens, tokens_from_settings
 from ghsync.log import mask_token, token_fingerprint
+from ghsync.records import PageCounts, check_run_frames, map_repositories, page_frames
+from ghsync.sql_files import list_examples
+from ghsync.warehouse import SyncState, Warehouse, check_writable
+from ghsync.window import SyncWindow, parse_time, plan_window
 
 __all__ = [
+    "COST_LABEL",
     "ConfigError",
     "FatalError",
     "GhsyncError",
+    "GitHubClient",
+    "Node",
+    "PageCounts",
+    "PrPage",
+    "RepoMeta",
+    "RepoNotFound",
+    "ReposFailed",
     "RetriableError",
     "Settings",
+    "SyncState",
+    "SyncWindow",
+    "TokenPool",
+    "TokenStatus",
+    "Warehouse",
+    "WarehouseError",
+    "check_repos",
+    "check_run_frames",
+    "check_writable",
+    "complete_nested",
+    "fetch_check_runs",
+    "fetch_pr_page",
+    "head_commit_id",
+    "list_examples",
+    "list_org_repos",
+    "map_repositories",
     "mask_token",
+    "operation_version",
+    "page_frames",
+    "parse_time",
+    "parse_tokens",
+    "plan_window",
     "token_fingerprint",
+    "tokens_from_settings",
+    "validate_repo_names",
 ]
