@@ -22,6 +22,7 @@ from graphql import (
     InlineFragmentNode,
     NamedTypeNode,
     OperationDefinitionNode,
+    SelectionNode,
     SelectionSetNode,
     ValueNode,
     get_location,
@@ -86,6 +87,8 @@ class _Walker:
     ) -> None:
         """Visit the fields of a selection set, through fragments, under `multiplier` parents."""
         for selection in selection_set.selections:
+            if not self.included(selection):
+                continue
             if isinstance(selection, FieldNode):
                 self.visit(parent, selection, multiplier, path)
                 continue
@@ -99,6 +102,16 @@ class _Walker:
             scope = self.schema.get_type(target.name.value) if target else parent
             assert scope is not None
             self.walk(scope, selections, multiplier, path)
+
+    def included(self, node: SelectionNode) -> bool:
+        """False for a selection that `@include(if: false)` or `@skip(if: true)` leaves out:
+        it is not executed, so it costs nothing."""
+        for directive in node.directives or ():
+            if directive.name.value in ("include", "skip") and directive.arguments:
+                condition = bool(_value(directive.arguments[0].value, self.variables))
+                if condition != (directive.name.value == "include"):
+                    return False
+        return True
 
     def visit(
         self, parent: GraphQLNamedType, node: FieldNode, multiplier: int, path: list[str]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
 from typing import Any
 
 import graphql
@@ -12,12 +10,11 @@ from graphql import (
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
-    InlineFragmentNode,
     OperationDefinitionNode,
-    SelectionSetNode,
 )
 
+from ghsync.emulator.cost import analyse
+from ghsync.emulator.graph import github_schema
 from ghsync.errors import ConfigError
 from ghsync.github.operations import (
     batch_results,
@@ -31,55 +28,13 @@ from ghsync.github.operations import (
 BATCHED = ["RepoMetadata", "PullRequestNested", "CheckRunsNested"]
 
 
-@cache
-def github_schema() -> graphql.GraphQLSchema:
-    sdl = resources.files("ghsync.emulator").joinpath("schema.graphql").read_text("utf-8")
-    # graphql-core 3.3 rejects deprecations in GitHub's own schema: skip that schema check.
-    return graphql.build_schema(sdl, assume_valid_sdl=True, assume_valid=True)
-
-
 def estimate_cost(document: DocumentNode, variables: dict[str, Any]) -> int:
-    """GitHub's formula: one request per connection per possible parent, summed, / 100, >= 1.
-
-    Fields skipped by @include(if: false) / @skip(if: true) are not counted.
-    """
+    """GitHub's formula as the emulator applies it (skipped fields cost nothing)."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
     (operation,) = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-
-    def value(node: Any) -> Any:
-        return graphql.value_from_ast_untyped(node, variables)
-
-    def included(node: FieldNode | InlineFragmentNode | FragmentSpreadNode) -> bool:
-        for directive in node.directives or ():
-            (argument,) = directive.arguments
-            condition = bool(value(argument.value))
-            if (directive.name.value == "include") != condition:
-                return False
-        return True
-
-    def requests(selection_set: SelectionSetNode | None, parents: int) -> int:
-        total = 0
-        for selection in selection_set.selections if selection_set else ():
-            if not included(selection):
-                continue
-            if isinstance(selection, FragmentSpreadNode):
-                total += requests(fragments[selection.name.value].selection_set, parents)
-            elif isinstance(selection, InlineFragmentNode):
-                total += requests(selection.selection_set, parents)
-            else:
-                args = {a.name.value: value(a.value) for a in selection.arguments or ()}
-                size = args.get("first") or args.get("last")
-                if size is not None:
-                    total += parents + requests(selection.selection_set, parents * size)
-                elif "ids" in args:
-                    total += requests(selection.selection_set, parents * len(args["ids"]))
-                else:
-                    total += requests(selection.selection_set, parents)
-        return total
-
-    return max(1, round(requests(operation.selection_set, 1) / 100))
+    return analyse(github_schema(), operation, fragments, variables).points
 
 
 def test_the_queries_folder_holds_every_operation_the_client_uses() -> None:
