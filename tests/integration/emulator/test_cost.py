@@ -94,3 +94,16 @@ def test_dry_run_costs_nothing_and_returns_the_cost(emulator: Emulator) -> None:
     assert body["data"]["repository"] is None
     used = int(answer.headers["x-ratelimit-used"])
     assert int(graphql(emulator, "{ rateLimit { used } }").headers["x-ratelimit-used"]) == used + 1
+
+
+def test_fields_left_out_by_directives_cost_nothing(emulator: Emulator) -> None:
+    query = """query($with: Boolean!) { repository(owner: "acme", name: "repo-1") {
+      pullRequests(first: 100) { nodes {
+        files(first: 100) @include(if: $with) { totalCount }
+        reviews(first: 100) @skip(if: true) { totalCount } } } }
+      rateLimit { cost nodeCount } }"""
+    counts = [
+        graphql(emulator, query, {"with": flag}).json()["data"]["rateLimit"]["nodeCount"]
+        for flag in (True, False)
+    ]
+    assert counts == [100 + 100 * 100, 100]  # the skipped reviews count in neither
