@@ -6,6 +6,7 @@ the columns of warehouse/migrations (a test checks it); timestamps are UTC.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -136,6 +137,7 @@ class PageFrames:
             check_schema(table, frame, CHILD_SCHEMAS[table])
         if self.pull_requests.select("repo", "number").is_duplicated().any():
             raise ValueError("pull_requests: a PR appears twice in one page")
+        _check_rows_belong(self.pull_requests, self.children())
 
     def children(self) -> dict[ChildTable, pl.DataFrame]:
         """The child frames present in this page, by table name."""
@@ -165,12 +167,27 @@ class CheckFrames:
         check_schema("targets", self.targets, CHECK_TARGETS)
         check_schema("check_runs", self.check_runs, CHILD_SCHEMAS["check_runs"])
         check_schema("commit_statuses", self.commit_statuses, CHILD_SCHEMAS["commit_statuses"])
+        children: dict[ChildTable, pl.DataFrame] = {
+            "check_runs": self.check_runs,
+            "commit_statuses": self.commit_statuses,
+        }
+        _check_rows_belong(self.targets, children)
 
 
 def check_schema(table: str, frame: pl.DataFrame, schema: pl.Schema) -> None:
     """Fail on a frame whose columns or types differ from its table's schema (a bug upstream)."""
     if frame.schema != schema:
         raise TypeError(f"{table}: frame schema {dict(frame.schema)} != {dict(schema)}")
+
+
+def _check_rows_belong(keys: pl.DataFrame, children: Mapping[ChildTable, pl.DataFrame]) -> None:
+    """Fail on a child row of a PR that is not in `keys` (a bug upstream): the warehouse inserts
+    a page's rows without matching them to its PRs, so such a row would join another PR's set."""
+    known = set(zip(keys["repo"].to_list(), keys["number"].to_list(), strict=True))
+    for table, frame in children.items():
+        rows = zip(frame["repo"].to_list(), frame["number"].to_list(), strict=True)
+        if not known.issuperset(rows):
+            raise ValueError(f"{table}: a row of a PR that is not in the frames' PRs")
 
 
 def empty_frame(schema: pl.Schema) -> pl.DataFrame:

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from string import Template
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import duckdb
 import polars as pl
@@ -44,6 +44,9 @@ _ERROR_MARKERS: list[tuple[type[WarehouseError], tuple[str, ...]]] = [
         ),
     ),
 ]
+
+# The tables a page replaces rows of, by (repo, number): the PRs and their children.
+PageTable = Literal["pull_requests", ChildTable]
 
 _AI_RULES_SCHEMA = {"tool": pl.String, "kind": pl.String, "pattern": pl.String, "note": pl.String}
 
@@ -156,8 +159,8 @@ class Warehouse:
         registered = self._registered(page_pull_requests=frames.pull_requests, **pages)
         with registered, self._transaction():
             self._con.execute(read_statement("page_keys"))
-            self._con.execute(read_statement("upsert_pull_requests"))
-            self._replace_children(children, sync_state)
+            prs = frames.pull_requests.height
+            self._replace_rows(["pull_requests", *children], prs, sync_state)
 
     def replace_check_runs(self, frames: CheckFrames, sync_state: SyncState | None = None) -> None:
         """Load check runs fetched after their PRs' page, in one transaction: each target PR's
@@ -169,7 +172,8 @@ class Warehouse:
         )
         with registered, self._transaction():
             self._con.execute(read_statement("check_keys"))
-            self._replace_children(["check_runs", "commit_statuses"], sync_state)
+            targets = frames.targets.n_unique()
+            self._replace_rows(["check_runs", "commit_statuses"], targets, sync_state)
 
     def upsert_repositories(self, frame: pl.DataFrame) -> None:
         """Insert or replace rows of `repositories` (schema `ghsync.frames.REPOSITORIES`)."""
@@ -199,12 +203,25 @@ class Warehouse:
             result: pl.DataFrame = relation.pl() if relation is not None else pl.DataFrame()
             return result
 
-    def _replace_children(self, tables: Iterable[ChildTable], sync_state: SyncState | None) -> None:
+    def _replace_rows(
+        self, tables: Iterable[PageTable], offered: int, sync_state: SyncState | None
+    ) -> None:
         """Replace the rows of the PRs in `page_keys` by those of `page_<table>`; then the
-        sync state. Runs inside the caller's transaction, with the frames registered."""
-        replace_children = Template(read_statement("replace_children"))
-        for table in tables:
-            self._con.execute(replace_children.substitute(table=table))
+        sync state. Runs inside the caller's transaction, with the frames registered.
+
+        `offered` is how many PRs the frames hold. Deleting costs a scan of each table, so it
+        runs only when some accepted PR is stored (never in a backfill); the join on page_keys
+        only when page_keys refused some PR (a replayed older page)."""
+        counts = self._con.execute(read_statement("page_keys_counts")).fetchone()
+        accepted, stored = counts if counts is not None else (0, 0)
+        if accepted:
+            delete = Template(read_statement("delete_stored_rows"))
+            rows = "insert_page_rows" if accepted == offered else "insert_accepted_rows"
+            insert = Template(read_statement(rows))
+            for table in tables:
+                if stored:
+                    self._con.execute(delete.substitute(table=table))
+                self._con.execute(insert.substitute(table=table))
         if sync_state is not None:
             self._write_sync_state(sync_state)
 

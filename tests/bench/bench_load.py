@@ -2,12 +2,12 @@
 one transaction per page) against plain row-by-row `executemany` doing the same upserts.
 
 Both load synthetic PRs with children (reviews, commits, files, check runs, statuses), page by
-page, into a fresh file, then load every page a second time (a re-sync: every PR is replaced).
-Row-by-row runs at a few thousand rows/s, so it loads the first `--baseline-prs` PRs only (the
-full 100,000 would take about half an hour); the upsert path then loads that subset too, and
-both files must hold identical tables.
+page as a sync does (50 PRs a page, its default), into a fresh file, then load every page a
+second time (a re-sync: every PR is replaced). Row-by-row runs at a few thousand rows/s, so it
+loads the first `--baseline-prs` PRs only (all 50,000 would take a quarter of an hour); the
+upsert path then loads that subset too, and both files must hold identical tables.
 
-Run: .venv/bin/python -m tests.bench.bench_load [--prs 100000] [--baseline-prs 5000]
+Run: .venv/bin/python -m tests.bench.bench_load [--prs 50000] [--baseline-prs 3000]
 Writes tests/bench/results/load.json.
 """
 
@@ -145,9 +145,9 @@ def snapshot(path: Path) -> Iterator[tuple[str, int, int]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--prs", type=int, default=100_000)
-    parser.add_argument("--baseline-prs", type=int, default=5_000)
-    parser.add_argument("--page-size", type=int, default=100)
+    parser.add_argument("--prs", type=int, default=50_000)
+    parser.add_argument("--baseline-prs", type=int, default=3_000)
+    parser.add_argument("--page-size", type=int, default=50)  # a sync's default page size
     args = parser.parse_args()
     pages = [make_page(first, min(args.page_size, args.prs - first + 1))
              for first in range(1, args.prs + 1, args.page_size)]  # fmt: skip

@@ -131,6 +131,49 @@ def test_a_replayed_older_page_does_not_roll_a_pr_back(warehouse: Warehouse) -> 
     assert warehouse.query("SELECT path FROM pr_files").item() == "new.py"
 
 
+def test_a_page_of_new_and_stored_prs_replaces_the_stored_sets(warehouse: Warehouse) -> None:
+    warehouse.upsert_page(first_page())
+    # PR 1 is stored (its sets shrink and change), PR 3 is new; PR 2 is not in the page.
+    mixed = page(
+        [pr(1, title="again", updated_at=at(5)), pr(3)],
+        reviews=[review(3, "carol", "COMMENTED", at(6))],
+        commits=[commit(1, "c3", at(4)), commit(3, "c4", at(4))],
+        files=[file(1, "b.py"), file(3, "new.py")],
+        check_runs=[check_run(1, 11, "lint", "FAILURE")],
+        statuses=[],
+    )
+    warehouse.upsert_page(mixed)
+    rows = snapshot(warehouse)
+    assert [(r[1], r[4]) for r in rows["pull_requests"]] == [(1, "again"), (2, "PR 2"), (3, "PR 3")]
+    assert [(r[1], r[2]) for r in rows["pr_files"]] == [
+        (1, "b.py"),
+        (2, "README.md"),
+        (3, "new.py"),
+    ]
+    assert [(r[1], r[2]) for r in rows["pr_commits"]] == [(1, "c3"), (2, "c2"), (3, "c4")]
+    assert [(r[1], r[4]) for r in rows["pr_reviews"]] == [(3, "carol")]
+    assert [(r[1], r[3]) for r in rows["check_runs"]] == [(1, 11)]
+    assert rows["commit_statuses"] == []
+
+
+def test_a_page_with_a_replayed_pr_writes_only_its_newer_prs(warehouse: Warehouse) -> None:
+    warehouse.upsert_page(page([pr(1, title="new", updated_at=at(5))], files=[file(1, "new.py")]))
+    replayed = page(
+        [pr(1, title="old", updated_at=at(1)), pr(2, updated_at=at(1))],
+        files=[file(1, "old.py"), file(2, "two.py")],
+    )
+    warehouse.upsert_page(replayed)
+    titles = warehouse.query("SELECT number, title FROM pull_requests ORDER BY 1").rows()
+    assert titles == [(1, "new"), (2, "PR 2")]
+    files = warehouse.query("SELECT number, path FROM pr_files ORDER BY 1").rows()
+    assert files == [(1, "new.py"), (2, "two.py")]
+
+
+def test_a_child_row_of_a_pr_not_in_the_page_is_refused() -> None:
+    with pytest.raises(ValueError, match="pr_files"):
+        page([pr(1)], files=[file(2, "a.py")])
+
+
 @pytest.mark.parametrize(
     ("broken_statuses", "broken_state"),
     [
