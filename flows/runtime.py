@@ -7,7 +7,6 @@ a result, a log line or an artifact.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager, contextmanager
 from contextvars import ContextVar
@@ -17,7 +16,9 @@ from typing import TYPE_CHECKING
 
 from prefect.client.orchestration import get_client
 
+from flows.filelock import file_lock, lock_path
 from flows.slots import Slots
+from flows.writer import WarehouseWriter
 from ghsync import GitHubClient
 
 if TYPE_CHECKING:
@@ -40,7 +41,8 @@ class SyncOptions:
 @dataclass(frozen=True)
 class Runtime:
     client: GitHubClient
-    db_path: Path
+    warehouse: WarehouseWriter
+    """Every read and write of the warehouse file goes through it."""
     slots: Slots
     options: SyncOptions
 
@@ -72,36 +74,25 @@ def token_limit_name(fingerprint: str) -> str:
     return f"ghsync-token-{fingerprint}"
 
 
-def db_limit_name(path: Path) -> str:
-    """The global concurrency limit (of 1) that serializes writers of one DuckDB file."""
-    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
-    return f"ghsync-db-{digest}"
-
-
 def token_slot(fingerprint: str) -> AbstractAsyncContextManager[None]:
     """One slot of the token's limit, held around each GitHub request (strict: the limit must
     exist, or Prefect would run unthrottled)."""
     return current().slots.hold(token_limit_name(fingerprint))
 
 
-def database_slot() -> AbstractAsyncContextManager[None]:
-    """The warehouse file's write slot: runs on one file queue instead of failing on its lock."""
-    return current().slots.hold(db_limit_name(current().db_path))
+def warehouse_writer(db_path: Path) -> WarehouseWriter:
+    """The writer of the file at `db_path`, holding the file's OS lock while the file is open:
+    writers of one file, in any process, queue instead of failing on DuckDB's lock."""
+    return WarehouseWriter(db_path, lambda: file_lock(lock_path(db_path)))
 
 
-async def ensure_limits(fingerprints: list[str], per_token: int, db_path: Path) -> Slots:
-    """Create (or update) the per-token limits and the database limit; returns their slot
-    pools (close them at the end of the run)."""
+async def ensure_limits(fingerprints: list[str], per_token: int) -> Slots:
+    """Create (or update) the per-token limits; returns their slot pools (close them at the
+    end of the run)."""
     slots = Slots(LEASE_SECONDS)
-    db_limit = db_limit_name(db_path)
     async with get_client() as client:
         for fingerprint in fingerprints:
             name = token_limit_name(fingerprint)
             await client.upsert_global_concurrency_limit_by_name(name, per_token)
             slots.add(name, per_token)
-        await client.upsert_global_concurrency_limit_by_name(db_limit, 1)
-    # The database slot is not kept between writes: a run killed while holding it would block
-    # every later writer of the file on a server that never expires leases (the temporary
-    # server runs no lease repossessor); a kept token slot only narrows that token's limit.
-    slots.add(db_limit, 1, keep=False)
     return slots

@@ -133,20 +133,13 @@ class Slots:
     def __init__(self, lease_duration: float) -> None:
         self._lease_duration = lease_duration
         self._pools: dict[str, SlotPool] = {}
-        self._direct: set[str] = set()
 
-    def add(self, name: str, size: int, *, keep: bool = True) -> None:
-        """Lend slots of the limit `name` (of `size` slots); `keep` False: acquire and release
-        a slot around each use, as plain Prefect does."""
-        if keep:
-            self._pools[name] = SlotPool(name, size, lease_duration=self._lease_duration)
-        else:
-            self._direct.add(name)
+    def add(self, name: str, size: int) -> None:
+        """Lend slots of the limit `name` (of `size` slots)."""
+        self._pools[name] = SlotPool(name, size, lease_duration=self._lease_duration)
 
     def hold(self, name: str) -> AbstractAsyncContextManager[None]:
         """One slot of the limit `name`, for an `async with` block."""
-        if name in self._direct:
-            return concurrency(name, occupy=1, strict=True, lease_duration=self._lease_duration)
         return self._pools[name].slot()
 
     async def __aenter__(self) -> Slots:

@@ -19,11 +19,20 @@ from prefect.runtime import flow_run
 
 from flows import tasks
 from flows.report import Progress, RepoOutcome, publish_summary
-from flows.runtime import Runtime, SyncOptions, current, ensure_limits, installed, token_slot
+from flows.runtime import (
+    Runtime,
+    SyncOptions,
+    current,
+    ensure_limits,
+    installed,
+    token_slot,
+    warehouse_writer,
+)
 from ghsync import (
     COST_LABEL,
     GhsyncError,
     GitHubClient,
+    Node,
     RepoMeta,
     RepoNotFound,
     ReposFailed,
@@ -76,13 +85,13 @@ async def sync_repos(
     tokens = await _tokens(token_secret, settings)
     pool = TokenPool(tokens, max_wait=max_wait_seconds)
     slots = await ensure_limits(
-        [token.fingerprint for token in pool.tokens()], concurrency_per_token, db_path
+        [token.fingerprint for token in pool.tokens()], concurrency_per_token
     )
     checkpoints = tasks.Checkpoints.expiring_after(timedelta(hours=checkpoint_ttl_hours))
     options = SyncOptions(days_back, full, page_size, check_run_reserve, checkpoints)
     client = GitHubClient(pool, settings.github_graphql_url, slot=token_slot)
     async with client, slots:
-        with installed(Runtime(client, db_path, slots, options)):
+        with installed(Runtime(client, warehouse_writer(db_path), slots, options)):
             for org in orgs or []:
                 names += [n for n in await tasks.list_org_repos_task(org) if n not in names]
             log.info("%d repositories to check, %d token(s)", len(names), len(pool.tokens()))
@@ -149,39 +158,64 @@ async def _sync(repo: str, meta: RepoMeta, outcome: RepoOutcome) -> None:
     state = _with_window(state, window, status="running")
     progress = Progress(repo, meta.pr_count)
     await progress.start()
+    checkpoints = options.checkpoints
     cursor: str | None = state.cursor
-    size, number = options.page_size, 0
-    while True:
-        number += 1
-        page = await options.checkpoints.fetch_pr_page(repo, cursor, window.key(), size, number)
-        prs, stop = window.cut(page.nodes)
-        key = (repo, cursor, window.key(), size, number)
-        prs = await options.checkpoints.complete_nested(*key, prs) if prs else []
-        heads = {pr["number"]: head_commit_id(pr) for pr in prs}
-        commit_ids = [commit for commit in heads.values() if commit]
-        commits = None
-        if commit_ids and _can_afford_checks():
-            commits = await options.checkpoints.fetch_check_runs(*key, commit_ids)
-        elif commit_ids:
-            pending = [f"{n}:{c}" for n, c in heads.items() if c]
-            state = _replace(state, pending_check_runs=(*state.pending_check_runs, *pending))
-            outcome.deferred_checks += len(pending)
-        last = stop or not page.has_next
-        cursor, size = page.end_cursor, page.page_size
-        state = _replace(state, cursor=None if last else cursor)
-        counts = await tasks.load_page_task(repo, number, prs, commits, state)
-        outcome.add(counts)
-        outcome.pages = number
-        await progress.advance(len(prs))
-        log.info("%s page %d: %d PRs loaded (%s)", repo, number, len(prs), counts)
-        if last:
-            break
+    size, number = options.page_size, 1
+    fetching = asyncio.create_task(checkpoints.fetch_pr_page(repo, cursor, window.key(), size, 1))
+    try:
+        while True:
+            page = await fetching
+            prs, stop = window.cut(page.nodes)
+            last = stop or not page.has_next
+            if not last:  # the next page is fetched while this one is completed and loaded
+                fetching = asyncio.create_task(
+                    checkpoints.fetch_pr_page(
+                        repo, page.end_cursor, window.key(), page.page_size, number + 1
+                    )
+                )
+            key = (repo, cursor, window.key(), size, number)
+            prs, commits, state = await _complete(key, prs, state, outcome)
+            cursor, size = page.end_cursor, page.page_size
+            state = _replace(state, cursor=None if last else cursor)
+            counts = await tasks.load_page_task(repo, number, prs, commits, state)
+            outcome.add(counts)
+            outcome.pages = number
+            await progress.advance(len(prs))
+            log.info("%s page %d: %d PRs loaded (%s)", repo, number, len(prs), counts)
+            if last:
+                break
+            number += 1
+    finally:
+        fetching.cancel()  # a no-op unless this page failed while the next was being fetched
     done = _with_window(state, None, status="ok")
     done = _replace(done, watermark=window.until or state.watermark,
                     last_synced_at=datetime.now(UTC), cursor=None)  # fmt: skip
     await tasks.save_state_task(repo, done)
     await progress.finish()
     outcome.state = "synced"
+
+
+PageKey = tuple[str, str | None, str, int, int]
+"""What a page's checkpoint tasks are keyed by: repo, cursor, window, page size, number."""
+
+
+async def _complete(
+    key: PageKey, prs: list[Node], state: SyncState, outcome: RepoOutcome
+) -> tuple[list[Node], dict[str, Node] | None, SyncState]:
+    """The page's PRs with every nested list complete, and their head commits' check runs,
+    or None with the commits added to the state's pending list when the tokens cannot afford
+    them now."""
+    checkpoints = current().options.checkpoints
+    prs = await checkpoints.complete_nested(*key, prs) if prs else []
+    heads = {pr["number"]: head_commit_id(pr) for pr in prs}
+    commit_ids = [commit for commit in heads.values() if commit]
+    if commit_ids and _can_afford_checks():
+        return prs, await checkpoints.fetch_check_runs(*key, commit_ids), state
+    if commit_ids:
+        pending = [f"{n}:{c}" for n, c in heads.items() if c]
+        state = _replace(state, pending_check_runs=(*state.pending_check_runs, *pending))
+        outcome.deferred_checks += len(pending)
+    return prs, None, state
 
 
 def _replace(state: SyncState, **changes: object) -> SyncState:

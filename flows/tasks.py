@@ -7,7 +7,6 @@ already fetched from the cache and asks GitHub only for the rest. Keys hold no t
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from typing import Any, TypeVar
 from prefect import task
 from prefect.context import TaskRunContext
 
-from flows.runtime import current, database_slot
+from flows.runtime import current
 from ghsync import (
     Node,
     PageCounts,
@@ -121,14 +120,8 @@ async def fetch_pending_checks_task(repo: str, commit_ids: list[str]) -> dict[st
 
 
 async def in_warehouse(work: Callable[[Warehouse], T]) -> T:
-    """Run `work` on the warehouse, holding the file's slot, off the event loop."""
-
-    def run() -> T:
-        with Warehouse.open(current().db_path) as warehouse:
-            return work(warehouse)
-
-    async with database_slot():
-        return await asyncio.to_thread(run)
+    """Run `work` on the warehouse, through the run's writer (off the event loop)."""
+    return await current().warehouse.run(work)
 
 
 @task(name="read-sync-state", task_run_name="read-state {repo}")

@@ -96,8 +96,9 @@ class Warehouse:
         self.path = path
 
     @classmethod
-    def open(cls, path: Path, *, read_only: bool = False) -> Warehouse:
-        """Open (or create) the file at `path` and migrate it; `read_only` skips migrating.
+    def open(cls, path: Path, *, read_only: bool = False, migrate: bool = True) -> Warehouse:
+        """Open (or create) the file at `path` and migrate it; `read_only` skips migrating, and
+        so does `migrate` False (for a caller that migrated the file earlier in the process).
 
         Raises DatabaseLocked, DatabaseCorrupt or DatabasePathError, each naming the path.
         """
@@ -110,7 +111,7 @@ class Warehouse:
             with warehouse._errors_named():
                 # Naive timestamps are cast to TIMESTAMPTZ in the session zone: make it UTC.
                 connection.execute("SET TimeZone = 'UTC'")
-            if not read_only:
+            if migrate and not read_only:
                 warehouse.migrate()
         except BaseException:
             connection.close()

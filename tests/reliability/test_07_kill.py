@@ -10,13 +10,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from prefect.client.orchestration import get_client
 
-from flows.runtime import db_limit_name, token_limit_name
 from ghsync.emulator import Emulator, EmulatorConfig, FaultConfig
-from ghsync.log import token_fingerprint
 from ghsync.warehouse import Warehouse
 from tests.integration.truth import differences
+from tests.prefect_limits import free_token_slots
 from tests.reliability.conftest import Scenario, assert_equals_truth, fake_tokens
 
 REPO = "acme/repo-1"
@@ -46,16 +44,6 @@ def assert_whole_pages(db: Path, emulator: Emulator) -> int:
     return len(numbers)
 
 
-async def free_slots(db: Path) -> None:
-    """A killed holder's concurrency slots free only when their 60 s leases expire (covered by
-    tests/integration/test_sync_resume.py): delete the limits, as an operator would with
-    `prefect gcl delete`; the next run creates them again."""
-    names = [db_limit_name(db), *(token_limit_name(token_fingerprint(t)) for t in TOKENS)]
-    async with get_client() as client:
-        for name in names:
-            await client.delete_global_concurrency_limit_by_name(name)
-
-
 @pytest.mark.scenario("7. SIGKILL mid-load, several times")
 async def test_killed_several_times_then_completes(scenario: Scenario, tmp_path: Path) -> None:
     emulator = scenario.emulator(
@@ -77,7 +65,7 @@ async def test_killed_several_times_then_completes(scenario: Scenario, tmp_path:
         process.kill()
         process.wait()
         progress.append(assert_whole_pages(db, emulator))
-        await free_slots(db)
+        free_token_slots(TOKENS)
     assert progress[-1] < PRS, f"nothing left for the last run (seed {seed})"
     done = scenario.cli(*args)
     assert done.returncode == 0, done.stderr[-2000:]

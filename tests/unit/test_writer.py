@@ -1,0 +1,101 @@
+"""The warehouse writer: queued jobs share one open file under its OS lock, run in order, fail
+alone; writers of one file in two processes take turns."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import time
+from pathlib import Path
+
+import pytest
+
+from flows.filelock import file_lock, lock_path
+from flows.writer import WarehouseWriter
+from ghsync import SyncState, Warehouse
+
+
+def writer(db: Path) -> WarehouseWriter:
+    return WarehouseWriter(db, lambda: file_lock(lock_path(db)))
+
+
+async def test_jobs_run_in_order_and_one_failure_stays_its_own(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    jobs = writer(db)
+    ran: list[int] = []
+
+    async def job(number: int) -> int:
+        def work(warehouse: Warehouse) -> int:
+            if number == 3:
+                raise ValueError("page 3 is bad")
+            warehouse.write_sync_state(SyncState(f"acme/repo-{number}", status="ok"))
+            ran.append(number)
+            return number
+
+        return await jobs.run(work)
+
+    results = await asyncio.gather(*(job(n) for n in range(1, 6)), return_exceptions=True)
+    assert results[:2] == [1, 2] and results[3:] == [4, 5]
+    assert isinstance(results[2], ValueError)
+    assert ran == [1, 2, 4, 5]
+    with Warehouse.open(db, read_only=True) as warehouse:
+        assert [warehouse.read_sync_state(f"acme/repo-{n}") is not None for n in range(1, 6)] == [
+            True,
+            True,
+            False,
+            True,
+            True,
+        ]
+
+
+async def test_queued_jobs_share_one_opening(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "w.duckdb"
+    opened: list[bool] = []
+    real_open = Warehouse.open
+
+    def counting_open(path: Path, **options: bool) -> Warehouse:
+        opened.append(options.get("migrate", True))
+        return real_open(path, **options)
+
+    monkeypatch.setattr(Warehouse, "open", counting_open)
+    jobs = writer(db)
+    await asyncio.gather(*(jobs.run(lambda w: w.read_sync_state("a/b")) for _ in range(20)))
+    await jobs.run(lambda w: w.read_sync_state("a/b"))
+    # the first opening migrates the file, a later one (the queue had emptied) does not
+    assert opened == [True, False]
+
+
+def _hold_lock(path: Path, seconds: float, started: multiprocessing.synchronize.Event) -> None:
+    async def hold() -> None:
+        async with file_lock(path):
+            started.set()
+            await asyncio.sleep(seconds)
+
+    asyncio.run(hold())
+
+
+async def test_the_file_lock_makes_another_process_wait_and_dies_with_its_holder(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "w.duckdb.lock"
+    started = multiprocessing.get_context("spawn").Event()
+    holder = multiprocessing.get_context("spawn").Process(
+        target=_hold_lock, args=(path, 60.0, started)
+    )
+    holder.start()
+    try:
+        assert started.wait(30)
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.5), file_lock(path):
+                pass
+        holder.kill()  # SIGKILL: the kernel releases the lock
+        holder.join()
+        begun = time.monotonic()
+        async with asyncio.timeout(5), file_lock(path):
+            pass
+        assert time.monotonic() - begun < 5
+    finally:
+        holder.kill()
+        holder.join()
