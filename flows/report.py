@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, field
 
@@ -46,12 +47,17 @@ def artifact_key(prefix: str, repo: str) -> str:
 
 @dataclass
 class Progress:
-    """A repository's progress artifact, moved after every page."""
+    """A repository's progress artifact, moved after every page.
+
+    Updates go out in the background, at most one at a time, the latest share winning: an API
+    call per page on the sync's path waited out every stall of the Prefect server's database.
+    """
 
     repo: str
     expected: int
     artifact_id: object = None
     done: int = field(default=0)
+    _sending: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.artifact_id = await acreate_progress_artifact(
@@ -62,11 +68,24 @@ class Progress:
 
     async def advance(self, prs: int) -> None:
         self.done += prs
-        share = 100.0 if self.expected <= 0 else min(100.0, 100.0 * self.done / self.expected)
-        await aupdate_progress_artifact(artifact_id=self.artifact_id, progress=share)  # type: ignore[arg-type]
+        if self._sending is None or self._sending.done():
+            self._sending = asyncio.create_task(self._send())
 
     async def finish(self) -> None:
-        await aupdate_progress_artifact(artifact_id=self.artifact_id, progress=100.0)  # type: ignore[arg-type]
+        if self._sending is not None:
+            await self._sending
+        await self._update(100.0)
+
+    async def _send(self) -> None:
+        """Send the latest share until it stops changing."""
+        sent = -1
+        while sent != self.done:
+            sent = self.done
+            share = 100.0 if self.expected <= 0 else 100.0 * sent / self.expected
+            await self._update(min(100.0, share))
+
+    async def _update(self, share: float) -> None:
+        await aupdate_progress_artifact(artifact_id=self.artifact_id, progress=share)  # type: ignore[arg-type]
 
 
 def summary_markdown(outcomes: list[RepoOutcome], tokens: list[TokenStatus]) -> str:

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 
 from prefect.concurrency.asyncio import concurrency
 
-LINGER_SECONDS = 2.0
+LINGER_SECONDS = 5.0
 """An idle slot is released after this long (the next request of a page chain comes sooner)."""
-MAX_HOLD_SECONDS = 10.0
+MAX_HOLD_SECONDS = 30.0
 """A slot is handed back to Prefect after this long, so waiters elsewhere get their turn."""
 
 

@@ -177,7 +177,9 @@ async def _sync(repo: str, meta: RepoMeta, outcome: RepoOutcome) -> None:
             prs, commits, state = await _complete(key, prs, state, outcome)
             cursor, size = page.end_cursor, page.page_size
             state = _replace(state, cursor=None if last else cursor)
-            counts = await tasks.load_page_task(repo, number, prs, commits, state)
+            counts = await tasks.load_page_task(
+                repo, number, tasks.bulk(prs), tasks.bulk(commits), state
+            )
             outcome.add(counts)
             outcome.pages = number
             await progress.advance(len(prs))
@@ -206,7 +208,7 @@ async def _complete(
     or None with the commits added to the state's pending list when the tokens cannot afford
     them now."""
     checkpoints = current().options.checkpoints
-    prs = await checkpoints.complete_nested(*key, prs) if prs else []
+    prs = await checkpoints.complete_nested(*key, tasks.bulk(prs)) if prs else []
     heads = {pr["number"]: head_commit_id(pr) for pr in prs}
     commit_ids = [commit for commit in heads.values() if commit]
     if commit_ids and _can_afford_checks():
@@ -256,5 +258,6 @@ async def _fetch_deferred_checks(repo: str, state: SyncState, outcome: RepoOutco
         heads[commit] = int(number)
     commits = await tasks.fetch_pending_checks_task(repo, list(heads))
     cleared = _replace(state, pending_check_runs=())
-    outcome.check_runs += await tasks.load_pending_checks_task(repo, heads, commits, cleared)
+    loaded = await tasks.load_pending_checks_task(repo, heads, tasks.bulk(commits), cleared)
+    outcome.check_runs += loaded
     return cleared

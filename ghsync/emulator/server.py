@@ -170,6 +170,7 @@ async def _execute(
         body["errors"] = [graph.format_error(error) for error in result.errors]
     delay = state.faults.latency_ms + state.faults.latency_per_node_ms * context.nodes_returned
     if delay:
+        state.stats["latency_ms"] += round(delay)  # what an ideal client waits, in total
         await asyncio.sleep(delay / 1000)
     state.stats["ok"] += 1
     return json_response(body, headers=budget.headers("graphql"))
