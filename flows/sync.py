@@ -90,8 +90,9 @@ async def sync_repos(
     checkpoints = tasks.Checkpoints.expiring_after(timedelta(hours=checkpoint_ttl_hours))
     options = SyncOptions(days_back, full, page_size, check_run_reserve, checkpoints)
     client = GitHubClient(pool, settings.github_graphql_url, slot=token_slot)
-    async with client, slots:
-        with installed(Runtime(client, warehouse_writer(db_path), slots, options)):
+    writer = warehouse_writer(db_path)
+    async with client, slots, writer:
+        with installed(Runtime(client, writer, slots, options)):
             for org in orgs or []:
                 names += [n for n in await tasks.list_org_repos_task(org) if n not in names]
             log.info("%d repositories to check, %d token(s)", len(names), len(pool.tokens()))

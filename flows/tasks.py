@@ -1,5 +1,8 @@
 """The Prefect tasks of a sync. Each is a thin call into the library.
 
+Only the page fetches are cached; the other tasks have no cache policy, so Prefect does not
+hash their inputs (whole pages of PRs) for a key nobody uses.
+
 GitHub fetches of a page are checkpoints: their results persist, keyed by (task, repo, cursor,
 window, page size, query versions), so a run that crashed and is run again replays the pages it
 already fetched from the cache and asks GitHub only for the rest. Keys hold no token.
@@ -14,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
 
 from prefect import task
+from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 from prefect.utilities.annotations import quote
 
@@ -75,17 +79,18 @@ def checkpoint(name: str, run_name: str) -> Callable[[Callable[..., Any]], Any]:
         task_run_name=run_name,
         cache_key_fn=page_key,
         persist_result=True,
+        cache_result_in_memory=False,  # the flow run would keep every page fetched until its end
         cache_expiration=CHECKPOINT_TTL,
     )
 
 
-@task(name="list-org-repos", task_run_name="list-repos {org}")
+@task(name="list-org-repos", task_run_name="list-repos {org}", cache_policy=NO_CACHE)
 async def list_org_repos_task(org: str) -> list[str]:
     """An organization's non-archived repositories."""
     return await list_org_repos(current().client, org)
 
 
-@task(name="check-repos", task_run_name="check-repos ({count} repositories)")
+@task(name="check-repos", task_run_name="check-repos ({count} repositories)", cache_policy=NO_CACHE)
 async def check_repos_task(repos: list[str], count: int) -> dict[str, RepoMeta | None]:
     """The batched metadata check: 1 point per 50 repositories."""
     return await check_repos(current().client, repos)
@@ -121,7 +126,9 @@ async def fetch_check_runs_task(
     return await fetch_check_runs(current().client, commit_ids)
 
 
-@task(name="fetch-pending-checks", task_run_name="fetch-pending-checks {repo}")
+@task(
+    name="fetch-pending-checks", task_run_name="fetch-pending-checks {repo}", cache_policy=NO_CACHE
+)
 async def fetch_pending_checks_task(repo: str, commit_ids: list[str]) -> dict[str, Node]:
     """Check runs deferred by an earlier run (its tokens were nearly spent)."""
     return await fetch_check_runs(current().client, commit_ids)
@@ -132,17 +139,17 @@ async def in_warehouse(work: Callable[[Warehouse], T]) -> T:
     return await current().warehouse.run(work)
 
 
-@task(name="read-sync-state", task_run_name="read-state {repo}")
+@task(name="read-sync-state", task_run_name="read-state {repo}", cache_policy=NO_CACHE)
 async def read_state_task(repo: str) -> SyncState | None:
     return await in_warehouse(lambda warehouse: warehouse.read_sync_state(repo))
 
 
-@task(name="save-sync-state", task_run_name="save-state {repo}")
+@task(name="save-sync-state", task_run_name="save-state {repo}", cache_policy=NO_CACHE)
 async def save_state_task(repo: str, state: SyncState) -> None:
     await in_warehouse(lambda warehouse: warehouse.write_sync_state(state))
 
 
-@task(name="load-page", task_run_name="load {repo} #{number}")
+@task(name="load-page", task_run_name="load {repo} #{number}", cache_policy=NO_CACHE)
 async def load_page_task(
     repo: str,
     number: int,
@@ -157,7 +164,7 @@ async def load_page_task(
     return counts
 
 
-@task(name="save-repositories", task_run_name="save-repositories ({count})")
+@task(name="save-repositories", task_run_name="save-repositories ({count})", cache_policy=NO_CACHE)
 async def save_repositories_task(metas: list[RepoMeta], count: int) -> None:
     """The `repositories` rows of the checked repositories."""
     nodes = [
@@ -173,7 +180,7 @@ async def save_repositories_task(metas: list[RepoMeta], count: int) -> None:
     await in_warehouse(lambda warehouse: warehouse.upsert_repositories(frame))
 
 
-@task(name="load-pending-checks", task_run_name="load-pending-checks {repo}")
+@task(name="load-pending-checks", task_run_name="load-pending-checks {repo}", cache_policy=NO_CACHE)
 async def load_pending_checks_task(
     repo: str, heads: dict[str, int], commits: Mapping[str, Node], state: SyncState
 ) -> int:

@@ -5,13 +5,16 @@ connection. Paying for both per page made the database the bottleneck of a sync:
 API calls, and on the temporary server's SQLite one in three met a ~2 s "database is locked"
 stall, while the page itself loads in milliseconds. The writer takes the slot and opens the
 file once for every job queued meanwhile, runs them one after another (each job keeps its own
-transaction, so one failing page never takes others with it), and hands the file back as soon
-as the queue is empty or after `max_hold` seconds, so writers in other processes get a turn.
+transaction, so one failing page never takes others with it), keeps it open while jobs keep
+coming (closing DuckDB checkpoints the file: per page, that cost more than the page), and hands
+it back after `linger` idle seconds or `max_hold` seconds, so writers in other processes get a
+turn. `aclose` (or leaving `async with`) hands it back at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -25,6 +28,8 @@ T = TypeVar("T")
 
 MAX_HOLD_SECONDS = 10.0
 """The file is handed back after this long even while jobs are queued."""
+LINGER_SECONDS = 0.5
+"""The file is handed back when no job came for this long."""
 
 
 @dataclass
@@ -42,49 +47,69 @@ class WarehouseWriter:
     path: Path
     slot: Callable[[], AbstractAsyncContextManager[None]]
     max_hold: float = MAX_HOLD_SECONDS
+    linger: float = LINGER_SECONDS
     _queue: list[_Job] = field(default_factory=list)
+    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
     _worker: asyncio.Task[None] | None = None
     _migrated: bool = False
+    _closing: bool = False
 
     async def run(self, work: Callable[[Warehouse], T]) -> T:
         """Run `work` on the open warehouse (in a thread, after the jobs queued before it)."""
         job = _Job(work, asyncio.get_running_loop().create_future())
         self._queue.append(job)
+        self._arrived.set()
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._drain(), name=f"warehouse-writer {self.path}")
         result: T = await job.done
         return result
+
+    async def aclose(self) -> None:
+        """Close the file (after the jobs queued) and release its lock."""
+        self._closing = True
+        self._arrived.set()
+        if self._worker is not None:
+            await self._worker
+
+    async def __aenter__(self) -> WarehouseWriter:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
     async def _drain(self) -> None:
         """Hold the lock and the open file for queued jobs, until none is left."""
         while self._queue:
             try:
                 async with self.slot():
-                    last = await self._hold_file()
+                    await self._hold_file()
             except BaseException as error:  # no lock or no file: every queued job fails with it
                 jobs, self._queue = self._queue, []
                 for job in jobs:
                     _settle(job, None, error)
                 if not isinstance(error, Exception):
                     raise
-            else:
-                for job in last:  # after the file is closed: its caller may open it next
-                    _settle(job, job.result, job.error)
 
-    async def _hold_file(self) -> list[_Job]:
-        """Run queued jobs on the open file; returns the last batch, not settled yet."""
+    async def _hold_file(self) -> None:
         warehouse = await asyncio.to_thread(self._open)
         try:
             deadline = time.monotonic() + self.max_hold
-            while True:
+            while time.monotonic() < deadline and (self._queue or await self._more_soon()):
                 jobs, self._queue = self._queue, []
                 await asyncio.to_thread(_run_all, warehouse, jobs)
-                if not self._queue or time.monotonic() >= deadline:
-                    return jobs
                 for job in jobs:
                     _settle(job, job.result, job.error)
         finally:
             await asyncio.to_thread(warehouse.close)
+
+    async def _more_soon(self) -> bool:
+        """True when a job arrives within `linger` seconds (never while closing)."""
+        if self._closing:
+            return False
+        self._arrived.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._arrived.wait(), self.linger)
+        return bool(self._queue) and not self._closing
 
     def _open(self) -> Warehouse:
         """Open the file; migrate it the first time only (views and rules are the same after)."""

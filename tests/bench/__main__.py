@@ -27,7 +27,7 @@ HERE = Path(__file__).parent
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--memory-prs", type=int, nargs=2, default=(500, 5000))
+    parser.add_argument("--memory-prs", type=int, nargs=2, default=(5000, 50_000))
     parser.add_argument("--load-prs", type=int, nargs=2, default=(50_000, 3_000))
     args = parser.parse_args()
     started = time.perf_counter()

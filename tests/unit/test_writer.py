@@ -35,6 +35,7 @@ async def test_jobs_run_in_order_and_one_failure_stays_its_own(tmp_path: Path) -
         return await jobs.run(work)
 
     results = await asyncio.gather(*(job(n) for n in range(1, 6)), return_exceptions=True)
+    await jobs.aclose()
     assert results[:2] == [1, 2] and results[3:] == [4, 5]
     assert isinstance(results[2], ValueError)
     assert ran == [1, 2, 4, 5]
@@ -56,15 +57,24 @@ async def test_queued_jobs_share_one_opening(
     real_open = Warehouse.open
 
     def counting_open(path: Path, **options: bool) -> Warehouse:
-        opened.append(options.get("migrate", True))
+        if not options.get("read_only"):
+            opened.append(options.get("migrate", True))
         return real_open(path, **options)
 
     monkeypatch.setattr(Warehouse, "open", counting_open)
-    jobs = writer(db)
-    await asyncio.gather(*(jobs.run(lambda w: w.read_sync_state("a/b")) for _ in range(20)))
+    async with writer(db) as jobs:
+        await asyncio.gather(*(jobs.run(lambda w: w.read_sync_state("a/b")) for _ in range(20)))
+        await jobs.run(lambda w: w.read_sync_state("a/b"))  # within `linger`: same opening
+    assert opened == [True]
+    with Warehouse.open(db, read_only=True):  # closed: another connection may open the file
+        pass
+    jobs.linger = 0.0
     await jobs.run(lambda w: w.read_sync_state("a/b"))
-    # the first opening migrates the file, a later one (the queue had emptied) does not
-    assert opened == [True, False]
+    await asyncio.sleep(0.05)
+    await jobs.run(lambda w: w.read_sync_state("a/b"))
+    await jobs.aclose()
+    # a later opening (the queue had emptied) does not migrate again
+    assert opened == [True, False, False]
 
 
 def _hold_lock(path: Path, seconds: float, started: multiprocessing.synchronize.Event) -> None:
