@@ -48,8 +48,9 @@ class Runtime:
 
 
 LEASE_SECONDS = 60.0
-"""Slot leases are renewed while held; a killed holder's slot frees after this long (Prefect's
-minimum; its default, 300 s, would stall the next run on the database slot for 5 minutes)."""
+"""Slot leases are renewed while held; a killed holder's slot frees after this long on a server
+running Prefect's lease service (Prefect's minimum; its default, 300 s, would stall the next
+run on that token for 5 minutes)."""
 
 _RUNTIME: ContextVar[Runtime] = ContextVar("ghsync_runtime")
 

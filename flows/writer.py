@@ -1,14 +1,14 @@
 """One queue for every use of a flow run's warehouse file.
 
-Each use of the file needs its Prefect slot (one process at a time per file) and an open DuckDB
-connection. Paying for both per page made the database the bottleneck of a sync: a slot is two
-API calls, and on the temporary server's SQLite one in three met a ~2 s "database is locked"
-stall, while the page itself loads in milliseconds. The writer takes the slot and opens the
-file once for every job queued meanwhile, runs them one after another (each job keeps its own
-transaction, so one failing page never takes others with it), keeps it open while jobs keep
-coming (closing DuckDB checkpoints the file: per page, that cost more than the page), and hands
-it back after `linger` idle seconds or `max_hold` seconds, so writers in other processes get a
-turn. `aclose` (or leaving `async with`) hands it back at once.
+Each use of the file needs its lock (one process at a time per file) and an open DuckDB
+connection. Paying for both per page made the database the bottleneck of a sync (then the lock
+was a Prefect slot: two API calls, and on the temporary server's SQLite one in three met a ~2 s
+"database is locked" stall), while a page loads in milliseconds. The writer takes the lock and
+opens the file once for every job queued meanwhile, runs them one after another (each job keeps
+its own transaction, so one failing page never takes others with it), keeps the file open while
+jobs keep coming (closing DuckDB checkpoints the file: per page, that cost more than the page),
+and hands it back after `linger` idle seconds or `max_hold` seconds, so writers in other
+processes get a turn. `aclose` (or leaving `async with`) hands it back at once.
 """
 
 from __future__ import annotations
@@ -42,10 +42,10 @@ class _Job:
 
 @dataclass
 class WarehouseWriter:
-    """Runs jobs on the warehouse at `path`, in order, holding `slot` while the file is open."""
+    """Runs jobs on the warehouse at `path`, in order, holding `lock` while the file is open."""
 
     path: Path
-    slot: Callable[[], AbstractAsyncContextManager[None]]
+    lock: Callable[[], AbstractAsyncContextManager[None]]
     max_hold: float = MAX_HOLD_SECONDS
     linger: float = LINGER_SECONDS
     _queue: list[_Job] = field(default_factory=list)
@@ -81,7 +81,7 @@ class WarehouseWriter:
         """Hold the lock and the open file for queued jobs, until none is left."""
         while self._queue:
             try:
-                async with self.slot():
+                async with self.lock():
                     await self._hold_file()
             except BaseException as error:  # no lock or no file: every queued job fails with it
                 jobs, self._queue = self._queue, []
