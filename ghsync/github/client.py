@@ -223,10 +223,13 @@ class GitHubClient:
         failures = secondaries = 0
         while True:
             token = await self.pool.choose()
-            async with self._slot(token.fingerprint):
-                if not self.pool.is_usable(token):
-                    continue  # parked or paused while this request waited for its slot
-                outcome = await self._send(token, operation, document, variables)
+            try:
+                async with self._slot(token.fingerprint):
+                    if not self.pool.is_usable(token):
+                        continue  # parked or paused while this request waited for its slot
+                    outcome = await self._send(token, operation, document, variables)
+            finally:
+                self.pool.release(token)
             kind = self._learn(token, outcome)
             if kind is Kind.OK or (partial and kind in _ACCESS_ERRORS and outcome.data):
                 if kind is not Kind.OK:

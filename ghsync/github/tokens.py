@@ -132,6 +132,8 @@ class _Entry:
     quota: Quota | None = None
     parked_until: float = 0.0
     invalid: bool = False
+    in_flight: int = 0
+    """Requests that chose this token and have not finished (waiting for its slot included)."""
 
 
 @dataclass
@@ -194,7 +196,9 @@ class TokenPool:
         return self._state(entry, self.clock.now()) is TokenState.READY
 
     async def choose(self) -> Token:
-        """The usable token with the most remaining points; waits while all are parked.
+        """The usable token with the fewest requests in flight, then the most points left
+        (a token whose slots are all taken would make a request wait while another token idles);
+        waits while all are parked. `release` the token when the request is done.
 
         Raises AllTokensInvalid when no valid token is left, TokensExhausted when the first
         one usable again is further away than `max_wait`.
@@ -206,12 +210,18 @@ class TokenPool:
                 raise AllTokensInvalid([e.token.mask for e in self._entries.values()])
             ready = [e for e in valid if self._state(e, now) is TokenState.READY]
             if ready:
-                return max(ready, key=lambda e: self._remaining(e, now)).token
+                chosen = min(ready, key=lambda e: (e.in_flight, -self._remaining(e, now)))
+                chosen.in_flight += 1
+                return chosen.token
             usable_at = min(self._usable_at(e) for e in valid)
             if usable_at - now > self.max_wait:
                 raise TokensExhausted(_when(usable_at), [e.token.mask for e in valid])
             log.warning("all tokens rate limited: waiting %.1f s", usable_at - now)
             await self.clock.sleep(usable_at - now)
+
+    def release(self, token: Token) -> None:
+        """A request that `choose` gave `token` to has finished."""
+        self._entries[token.fingerprint].in_flight -= 1
 
     def record_quota(self, token: Token, quota: Quota) -> None:
         """Learn a token's budget from an answer; remaining 0 parks it until the reset.

@@ -102,6 +102,18 @@ async def test_choice_is_the_token_with_most_remaining() -> None:
     assert (await pool.choose()).secret == B
 
 
+async def test_choice_spreads_concurrent_requests_over_the_tokens() -> None:
+    pool, _ = make_pool(A, B)
+    pool.record_quota(Token.of(A), quota(4000))
+    pool.record_quota(Token.of(B), quota(3000))
+    first, second, third = [await pool.choose() for _ in range(3)]
+    # A has more points, but B is idle while A's request runs: B takes the second one
+    assert [first.secret, second.secret, third.secret] == [A, B, A]
+    pool.release(first)
+    pool.release(third)
+    assert (await pool.choose()).secret == A  # A idle again, and it has the most points left
+
+
 async def test_unknown_tokens_are_tried_before_known_ones() -> None:
     pool, _ = make_pool(A, B)
     pool.record_quota(Token.of(A), quota(4999))
