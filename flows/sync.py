@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from prefect import flow, get_run_logger, tags
+from prefect import flow, get_run_logger
 from prefect.blocks.system import Secret
 from prefect.runtime import flow_run
 
@@ -126,8 +126,9 @@ async def sync_repository(repo: str, meta: RepoMeta | None) -> RepoOutcome:
     try:
         if meta is None:
             raise RepoNotFound(repo, "GitHub answered null for it")
-        with tags(f"repo:{repo}"):
-            await _sync(repo, meta, outcome)
+        # No Prefect tags on the tasks: a tagged task run asks the API for tag concurrency slots
+        # (two calls, each open to the server database's stalls) before it starts.
+        await _sync(repo, meta, outcome)
     except GhsyncError as error:
         outcome.state, outcome.error = "failed", str(error)
         log.error("%s failed: %s", repo, error)
