@@ -49,6 +49,8 @@ class WarehouseWriter:
     max_hold: float = MAX_HOLD_SECONDS
     linger: float = LINGER_SECONDS
     _queue: list[_Job] = field(default_factory=list)
+    _taken: list[_Job] = field(default_factory=list)
+    """The jobs out of the queue and not settled yet."""
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
     _worker: asyncio.Task[None] | None = None
     _migrated: bool = False
@@ -83,8 +85,8 @@ class WarehouseWriter:
             try:
                 async with self.lock():
                     await self._hold_file()
-            except BaseException as error:  # no lock or no file: every queued job fails with it
-                jobs, self._queue = self._queue, []
+            except BaseException as error:  # no lock or no file: every job in hand fails with it
+                jobs, self._taken, self._queue = [*self._taken, *self._queue], [], []
                 for job in jobs:
                     _settle(job, None, error)
                 if not isinstance(error, Exception):
@@ -95,10 +97,11 @@ class WarehouseWriter:
         try:
             deadline = time.monotonic() + self.max_hold
             while time.monotonic() < deadline and (self._queue or await self._more_soon()):
-                jobs, self._queue = self._queue, []
-                await asyncio.to_thread(_run_all, warehouse, jobs)
-                for job in jobs:
+                self._taken, self._queue = self._queue, []
+                await asyncio.to_thread(_run_all, warehouse, self._taken)
+                for job in self._taken:
                     _settle(job, job.result, job.error)
+                self._taken = []
         finally:
             await asyncio.to_thread(warehouse.close)
 

@@ -109,3 +109,15 @@ async def test_the_file_lock_makes_another_process_wait_and_dies_with_its_holder
     finally:
         holder.kill()
         holder.join()
+
+
+async def test_a_failure_outside_the_jobs_fails_the_jobs_in_hand(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_run_all(warehouse: Warehouse, jobs: list[object]) -> None:
+        raise OSError("the file went away")
+
+    monkeypatch.setattr("flows.writer._run_all", broken_run_all)
+    async with writer(tmp_path / "w.duckdb") as jobs:
+        with pytest.raises(OSError, match="went away"):  # not left waiting forever
+            await asyncio.wait_for(jobs.run(lambda w: w.read_sync_state("a/b")), 10)
