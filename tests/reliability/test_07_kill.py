@@ -18,7 +18,7 @@ from tests.prefect_limits import free_token_slots
 from tests.reliability.conftest import Scenario, assert_equals_truth, fake_tokens
 
 REPO = "acme/repo-1"
-PRS, PAGE, KILLS = 80, 10, 3
+PRS, PAGE, KILLS = 120, 10, 3
 TOKENS = fake_tokens("mn")
 
 
@@ -47,7 +47,9 @@ def assert_whole_pages(db: Path, emulator: Emulator) -> int:
 @pytest.mark.scenario("7. SIGKILL mid-load, several times")
 async def test_killed_several_times_then_completes(scenario: Scenario, tmp_path: Path) -> None:
     emulator = scenario.emulator(
-        EmulatorConfig(seed=108, repos=1, prs=PRS, tokens=TOKENS, faults=FaultConfig(latency_ms=60))
+        EmulatorConfig(
+            seed=108, repos=1, prs=PRS, tokens=TOKENS, faults=FaultConfig(latency_ms=150)
+        )
     )
     db = tmp_path / "w.duckdb"
     args = ("sync", REPO, "--db", str(db), "--full", "--page-size", str(PAGE))

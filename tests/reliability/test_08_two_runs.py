@@ -1,6 +1,6 @@
 """Scenario 8: two `ghsync sync` processes on one database and overlapping repositories at
-once: the database's Prefect limit (1 slot, named from the path) queues their writes, so both
-finish and the tables equal the truth."""
+once: the database file's OS lock (`<db>.lock`) queues their writes, so both finish and the
+tables equal the truth."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def test_two_processes_on_one_database(scenario: Scenario, tmp_path: Path) -> No
     first, second = fake_tokens("op")
     emulator = scenario.emulator(
         EmulatorConfig(
-            seed=109, repos=3, prs=40, tokens=(first, second), faults=FaultConfig(latency_ms=200)
+            seed=109, repos=3, prs=120, tokens=(first, second), faults=FaultConfig(latency_ms=300)
         )
     )
     db = tmp_path / "w.duckdb"
