@@ -1,11 +1,10 @@
 """The Prefect tasks of a sync. Each is a thin call into the library.
 
-Only the page fetches are cached; the other tasks have no cache policy, so Prefect does not
-hash their inputs (whole pages of PRs) for a key nobody uses.
-
 GitHub fetches of a page are checkpoints: their results persist, keyed by (task, repo, cursor,
 window, page size, query versions), so a run that crashed and is run again replays the pages it
-already fetched from the cache and asks GitHub only for the rest. Keys hold no token.
+already fetched from the cache and asks GitHub only for the rest. Keys hold no token. The other
+tasks have no cache policy, so Prefect does not hash their inputs (whole pages of PRs) for a key
+nobody uses.
 """
 
 from __future__ import annotations

@@ -210,9 +210,9 @@ class Warehouse:
         """Replace the rows of the PRs in `page_keys` by those of `page_<table>`; then the
         sync state. Runs inside the caller's transaction, with the frames registered.
 
-        `offered` is how many PRs the frames hold. Deleting costs a scan of each table, so it
-        runs only when some accepted PR is stored (never in a backfill); the join on page_keys
-        only when page_keys refused some PR (a replayed older page)."""
+        `offered` is how many PRs the frames hold. Each delete is a join and a statement per
+        table, so they run only when some accepted PR is stored (never in a backfill); the join
+        on page_keys only when page_keys refused some PR (a replayed older page)."""
         counts = self._con.execute(read_statement("page_keys_counts")).fetchone()
         accepted, stored = counts if counts is not None else (0, 0)
         if accepted:
