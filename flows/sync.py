@@ -102,6 +102,8 @@ async def sync_repos(
             if found:
                 await tasks.save_repositories_task(found, len(found))
             outcomes = await asyncio.gather(*(sync_repository(n, metas[n]) for n in names))
+        stats = writer.stats
+        log.info("%d pages loaded in %d transactions", stats.pages, stats.transactions)
         await publish_summary(list(outcomes), pool.statuses())
     failed = [o for o in outcomes if o.state == "failed"]
     if failed:

@@ -156,10 +156,10 @@ async def load_page_task(
     commits: Mapping[str, Node] | None,
     state: SyncState,
 ) -> PageCounts:
-    """Map the page to rows and load it, with the sync state, in one transaction; returns the
-    rows loaded per kind."""
+    """Map the page to rows and load it, with the sync state, in one transaction (shared with
+    the pages other repositories queued meanwhile); returns the rows loaded per kind."""
     frames, counts = page_frames(repo, prs, commits)  # type: ignore[arg-type]
-    await in_warehouse(lambda warehouse: warehouse.upsert_page(frames, state))
+    await current().warehouse.load((frames, state))
     return counts
 
 

@@ -9,6 +9,10 @@ its own transaction, so one failing page never takes others with it), keeps the 
 jobs keep coming (closing DuckDB checkpoints the file: per page, that cost more than the page),
 and hands it back after `linger` idle seconds or `max_hold` seconds, so writers in other
 processes get a turn. `aclose` (or leaving `async with`) hands it back at once.
+
+Pages queued together (`load`: several repositories' loads arriving while one runs) share one
+transaction, which makes loading several times faster (`Warehouse.upsert_pages`). If that
+transaction fails, each of its pages is loaded again on its own, so only a failing page fails.
 """
 
 from __future__ import annotations
@@ -16,13 +20,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from ghsync import Warehouse
+from ghsync.warehouse import PageLoad
 
 T = TypeVar("T")
 
@@ -30,14 +35,26 @@ MAX_HOLD_SECONDS = 10.0
 """The file is handed back after this long even while jobs are queued."""
 LINGER_SECONDS = 0.5
 """The file is handed back when no job came for this long."""
+MAX_BATCH_ROWS = 100_000
+"""Queued pages share a transaction up to this many rows (a 50-PR page has a few thousand)."""
 
 
 @dataclass
 class _Job:
     work: Callable[[Warehouse], Any]
     done: asyncio.Future[Any]
+    page: PageLoad | None = None
+    """Set for a page load, which may share a transaction with the page loads next to it."""
     result: Any = None
     error: BaseException | None = None
+
+
+@dataclass
+class WriterStats:
+    """What the writer did: pages loaded, and the transactions they took."""
+
+    pages: int = 0
+    transactions: int = 0
 
 
 @dataclass
@@ -55,16 +72,28 @@ class WarehouseWriter:
     _worker: asyncio.Task[None] | None = None
     _migrated: bool = False
     _closing: bool = False
+    stats: WriterStats = field(default_factory=WriterStats)
 
     async def run(self, work: Callable[[Warehouse], T]) -> T:
         """Run `work` on the open warehouse (in a thread, after the jobs queued before it)."""
-        job = _Job(work, asyncio.get_running_loop().create_future())
+        result: T = await self._submit(_Job(work, asyncio.get_running_loop().create_future()))
+        return result
+
+    async def load(self, page: PageLoad) -> None:
+        """Load a page with its sync state (`Warehouse.upsert_pages`), after the jobs queued
+        before it and in one transaction with the page loads queued next to it."""
+
+        def work(warehouse: Warehouse) -> None:
+            warehouse.upsert_pages([page])
+
+        await self._submit(_Job(work, asyncio.get_running_loop().create_future(), page))
+
+    async def _submit(self, job: _Job) -> Any:
         self._queue.append(job)
         self._arrived.set()
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._drain(), name=f"warehouse-writer {self.path}")
-        result: T = await job.done
-        return result
+        return await job.done
 
     async def aclose(self) -> None:
         """Close the file (after the jobs queued) and release its lock."""
@@ -98,10 +127,11 @@ class WarehouseWriter:
             deadline = time.monotonic() + self.max_hold
             while time.monotonic() < deadline and (self._queue or await self._more_soon()):
                 self._taken, self._queue = self._queue, []
-                await asyncio.to_thread(_run_all, warehouse, self._taken)
+                await asyncio.to_thread(_run_all, warehouse, self._taken, self.stats)
                 for job in self._taken:
                     _settle(job, job.result, job.error)
                 self._taken = []
+                await asyncio.sleep(0)  # the callers just settled may queue their next page
         finally:
             await asyncio.to_thread(warehouse.close)
 
@@ -121,15 +151,42 @@ class WarehouseWriter:
         return warehouse
 
 
-def _run_all(warehouse: Warehouse, jobs: list[_Job]) -> None:
-    """Run each job not given up by its caller; its result or error is kept on the job."""
+def _run_all(warehouse: Warehouse, jobs: list[_Job], stats: WriterStats) -> None:
+    """Run each job not given up by its caller, consecutive page loads in one transaction; each
+    job's result or error is kept on the job."""
+    for batch in _batches([job for job in jobs if not job.done.cancelled()]):
+        if len(batch) > 1:
+            try:
+                warehouse.upsert_pages([job.page for job in batch if job.page is not None])
+                stats.pages, stats.transactions = stats.pages + len(batch), stats.transactions + 1
+                continue
+            except Exception:  # rolled back: each page again on its own, to fail alone
+                pass
+        for job in batch:
+            try:
+                job.result = job.work(warehouse)
+            except Exception as error:
+                job.error = error
+            if job.page is not None:
+                stats.pages, stats.transactions = stats.pages + 1, stats.transactions + 1
+
+
+def _batches(jobs: list[_Job]) -> Iterator[list[_Job]]:
+    """`jobs` in order, consecutive page loads grouped up to MAX_BATCH_ROWS, others alone."""
+    batch: list[_Job] = []
+    rows = 0
     for job in jobs:
-        if job.done.cancelled():
-            continue
-        try:
-            job.result = job.work(warehouse)
-        except Exception as error:
-            job.error = error
+        page_rows = job.page[0].rows() if job.page is not None else None
+        if batch and (page_rows is None or rows + page_rows > MAX_BATCH_ROWS):
+            yield batch
+            batch, rows = [], 0
+        if page_rows is None:
+            yield [job]
+        else:
+            batch.append(job)
+            rows += page_rows
+    if batch:
+        yield batch
 
 
 def _settle(job: _Job, result: Any, error: BaseException | None) -> None:

@@ -6,7 +6,7 @@ the columns of warehouse/migrations (a test checks it); timestamps are UTC.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -150,6 +150,37 @@ class PageFrames:
         }
         return {table: frame for table, frame in frames.items() if frame is not None}
 
+    def rows(self) -> int:
+        """How many rows the page holds, PRs and children."""
+        return self.pull_requests.height + sum(f.height for f in self.children().values())
+
+
+def join_pages(pages: Sequence[PageFrames]) -> list[PageFrames]:
+    """`pages` in order, consecutive ones joined into one frame set while they carry the same
+    child tables and share no PR, so a run of pages loads with one set of statements. Loaded
+    in order, the result leaves what the pages loaded one by one would: a PR on two pages
+    stays on two (joined, its rows would be doubled), and a page without check runs is never
+    joined to one with them (its PRs would lose theirs)."""
+    runs: list[list[PageFrames]] = []
+    in_run: set[tuple[str, int]] = set()
+    for page in pages:
+        keys = set(_pr_keys(page.pull_requests))
+        last = runs[-1][-1] if runs else None
+        if last is None or last.children().keys() != page.children().keys() or keys & in_run:
+            runs.append([])
+            in_run = set()
+        runs[-1].append(page)
+        in_run |= keys
+    return [_concat(run) for run in runs]
+
+
+def _concat(pages: list[PageFrames]) -> PageFrames:
+    if len(pages) == 1:
+        return pages[0]
+    tables = pages[0].children().keys()
+    children = {table: pl.concat([page.children()[table] for page in pages]) for table in tables}
+    return PageFrames(pl.concat([page.pull_requests for page in pages]), **children)
+
 
 CHECK_TARGETS = pl.Schema(_PR_KEY)
 
@@ -183,11 +214,15 @@ def check_schema(table: str, frame: pl.DataFrame, schema: pl.Schema) -> None:
 def _check_rows_belong(keys: pl.DataFrame, children: Mapping[ChildTable, pl.DataFrame]) -> None:
     """Fail on a child row of a PR that is not in `keys` (a bug upstream): the warehouse inserts
     a page's rows without matching them to its PRs, so such a row would join another PR's set."""
-    known = set(zip(keys["repo"].to_list(), keys["number"].to_list(), strict=True))
+    known = set(_pr_keys(keys))
     for table, frame in children.items():
-        rows = zip(frame["repo"].to_list(), frame["number"].to_list(), strict=True)
-        if not known.issuperset(rows):
+        if not known.issuperset(_pr_keys(frame)):
             raise ValueError(f"{table}: a row of a PR that is not in the frames' PRs")
+
+
+def _pr_keys(frame: pl.DataFrame) -> Iterator[tuple[str, int]]:
+    """The (repo, number) of each row of `frame`."""
+    return zip(frame["repo"].to_list(), frame["number"].to_list(), strict=True)
 
 
 def empty_frame(schema: pl.Schema) -> pl.DataFrame:

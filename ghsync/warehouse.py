@@ -3,14 +3,16 @@
 Every write is one transaction: a page's PRs are upserted by (repo, number) and their child rows
 replaced as a set, through Arrow (frames are registered with DuckDB and copied by INSERT ...
 SELECT, never row by row), together with the sync state that describes them. A failure rolls
-the whole page back. The SQL lives in warehouse/ (see ghsync/sql_files.py).
+the whole page back. Pages queued together load in one transaction (`upsert_pages`): a
+statement costs about half a millisecond whatever its rows, and a commit two, so a 50-PR page
+alone spends most of its time on them. The SQL lives in warehouse/ (see ghsync/sql_files.py).
 """
 
 from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -23,7 +25,14 @@ import duckdb
 import polars as pl
 
 from ghsync.errors import DatabaseCorrupt, DatabaseLocked, DatabasePathError, WarehouseError
-from ghsync.frames import REPOSITORIES, CheckFrames, ChildTable, PageFrames, check_schema
+from ghsync.frames import (
+    REPOSITORIES,
+    CheckFrames,
+    ChildTable,
+    PageFrames,
+    check_schema,
+    join_pages,
+)
 from ghsync.sql_files import list_migrations, list_views, read_ai_rules, read_statement
 
 # DuckDB reports these conditions only in its messages: map them to our error classes.
@@ -65,6 +74,10 @@ class SyncState:
     window_since: datetime | None = None
     window_until: datetime | None = None
     """The window of an unfinished session (both None when none is open)."""
+
+
+PageLoad = tuple[PageFrames, SyncState | None]
+"""A page to load, with the sync state to write with it (or None)."""
 
 
 def classify_error(path: Path, exc: duckdb.Error) -> WarehouseError:
@@ -138,7 +151,8 @@ class Warehouse:
         all in one transaction. Returns the names of the migrations applied now."""
         with self._errors_named():
             self._con.execute(read_statement("bootstrap"))
-        with self._registered(page_ai_rules=self._ai_rules()), self._transaction():
+        with self._frames() as register, self._transaction():
+            register(page_ai_rules=self._ai_rules())
             applied = {row[0] for row in self._fetch("applied_migrations")}
             pending = [m for m in list_migrations() if m.version not in applied]
             for migration in pending:
@@ -155,31 +169,44 @@ class Warehouse:
     def upsert_page(self, frames: PageFrames, sync_state: SyncState | None = None) -> None:
         """Load one page in one transaction: upsert its PRs, replace their child rows, and
         write `sync_state` if given. A stored PR newer than the page's copy is kept as is."""
-        children = frames.children()
-        pages = {f"page_{table}": frame for table, frame in children.items()}
-        registered = self._registered(page_pull_requests=frames.pull_requests, **pages)
-        with registered, self._transaction():
-            self._con.execute(read_statement("page_keys"))
-            prs = frames.pull_requests.height
-            self._replace_rows(["pull_requests", *children], prs, sync_state)
+        self.upsert_pages([(frames, sync_state)])
+
+    def upsert_pages(self, loads: Sequence[PageLoad]) -> None:
+        """Load pages, each with its sync state (or None), in one transaction: the tables end
+        as `upsert_page` of each in order would leave them, at a fraction of the statements
+        (consecutive pages are joined, see `join_pages`); the last state given per repository
+        is written."""
+        states = {state.repo: state for _, state in loads if state is not None}
+        with self._frames() as register, self._transaction():
+            for frames in join_pages([frames for frames, _ in loads]):
+                children = frames.children()
+                pages = {f"page_{table}": frame for table, frame in children.items()}
+                register(page_pull_requests=frames.pull_requests, **pages)
+                self._con.execute(read_statement("page_keys"))
+                prs = frames.pull_requests.height
+                self._replace_rows(["pull_requests", *children], prs)
+            for state in states.values():
+                self._write_sync_state(state)
 
     def replace_check_runs(self, frames: CheckFrames, sync_state: SyncState | None = None) -> None:
         """Load check runs fetched after their PRs' page, in one transaction: each target PR's
         check runs and statuses are replaced; `sync_state` is written with them if given."""
-        registered = self._registered(
-            page_check_targets=frames.targets,
-            page_check_runs=frames.check_runs,
-            page_commit_statuses=frames.commit_statuses,
-        )
-        with registered, self._transaction():
+        with self._frames() as register, self._transaction():
+            register(
+                page_check_targets=frames.targets,
+                page_check_runs=frames.check_runs,
+                page_commit_statuses=frames.commit_statuses,
+            )
             self._con.execute(read_statement("check_keys"))
-            targets = frames.targets.n_unique()
-            self._replace_rows(["check_runs", "commit_statuses"], targets, sync_state)
+            self._replace_rows(["check_runs", "commit_statuses"], frames.targets.n_unique())
+            if sync_state is not None:
+                self._write_sync_state(sync_state)
 
     def upsert_repositories(self, frame: pl.DataFrame) -> None:
         """Insert or replace rows of `repositories` (schema `ghsync.frames.REPOSITORIES`)."""
         check_schema("repositories", frame, REPOSITORIES)
-        with self._registered(page_repositories=frame), self._transaction():
+        with self._frames() as register, self._transaction():
+            register(page_repositories=frame)
             self._con.execute(read_statement("upsert_repositories"))
 
     def read_sync_state(self, repo: str) -> SyncState | None:
@@ -204,11 +231,9 @@ class Warehouse:
             result: pl.DataFrame = relation.pl() if relation is not None else pl.DataFrame()
             return result
 
-    def _replace_rows(
-        self, tables: Iterable[PageTable], offered: int, sync_state: SyncState | None
-    ) -> None:
-        """Replace the rows of the PRs in `page_keys` by those of `page_<table>`; then the
-        sync state. Runs inside the caller's transaction, with the frames registered.
+    def _replace_rows(self, tables: Iterable[PageTable], offered: int) -> None:
+        """Replace the rows of the PRs in `page_keys` by those of `page_<table>`. Runs inside
+        the caller's transaction, with the frames registered.
 
         `offered` is how many PRs the frames hold. Each delete is a join and a statement per
         table, so they run only when some accepted PR is stored (never in a backfill); the join
@@ -223,8 +248,6 @@ class Warehouse:
                 if stored:
                     self._con.execute(delete.substitute(table=table))
                 self._con.execute(insert.substitute(table=table))
-        if sync_state is not None:
-            self._write_sync_state(sync_state)
 
     def _write_sync_state(self, state: SyncState) -> None:
         self._con.execute(
@@ -242,15 +265,22 @@ class Warehouse:
             return self._con.execute(read_statement(statement), parameters).fetchall()
 
     @contextmanager
-    def _registered(self, **frames: pl.DataFrame) -> Iterator[None]:
-        """Make each frame queryable under its name (zero-copy through Arrow) for the block;
-        outside any transaction, since an aborted one refuses to unregister."""
-        for name, frame in frames.items():
-            self._con.register(name, frame.to_arrow())
+    def _frames(self) -> Iterator[Callable[..., None]]:
+        """A function that makes each frame given queryable under its name (zero-copy through
+        Arrow; a name given again is replaced), until the block ends. Open it before the
+        transaction: the frames are unregistered after it ends, since an aborted transaction
+        refuses to unregister."""
+        names: set[str] = set()
+
+        def register(**frames: pl.DataFrame) -> None:
+            for name, frame in frames.items():
+                self._con.register(name, frame.to_arrow())
+                names.add(name)
+
         try:
-            yield
+            yield register
         finally:
-            for name in frames:
+            for name in names:
                 self._con.unregister(name)
 
     @contextmanager

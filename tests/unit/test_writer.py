@@ -13,6 +13,7 @@ import pytest
 from flows.filelock import file_lock, lock_path
 from flows.writer import WarehouseWriter
 from ghsync import SyncState, Warehouse
+from tests.unit.warehouse_rows import REPO, file, page, pr, status
 
 
 def writer(db: Path) -> WarehouseWriter:
@@ -114,10 +115,36 @@ async def test_the_file_lock_makes_another_process_wait_and_dies_with_its_holder
 async def test_a_failure_outside_the_jobs_fails_the_jobs_in_hand(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken_run_all(warehouse: Warehouse, jobs: list[object]) -> None:
+    def broken_run_all(*_: object) -> None:
         raise OSError("the file went away")
 
     monkeypatch.setattr("flows.writer._run_all", broken_run_all)
     async with writer(tmp_path / "w.duckdb") as jobs:
         with pytest.raises(OSError, match="went away"):  # not left waiting forever
             await asyncio.wait_for(jobs.run(lambda w: w.read_sync_state("a/b")), 10)
+
+
+async def test_queued_pages_share_a_transaction_and_a_failing_page_fails_alone(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "w.duckdb"
+    good = [page([pr(n)], files=[file(n, "a.py")]) for n in range(1, 5)]
+    broken = page([pr(9)], statuses=[status(9, None, "SUCCESS")])  # type: ignore[arg-type]
+    async with writer(db) as jobs:
+        await asyncio.gather(*(jobs.load((frames, None)) for frames in good))
+        assert (jobs.stats.pages, jobs.stats.transactions) == (4, 1)
+        pages = [*good[:2], broken, *good[2:]]
+        states = [SyncState(REPO, cursor=f"c{i}") for i in range(len(pages))]
+        results = await asyncio.gather(
+            *(jobs.load(load) for load in zip(pages, states, strict=True)), return_exceptions=True
+        )
+    assert [type(result).__name__ for result in results] == [
+        "NoneType", "NoneType", "WarehouseError", "NoneType", "NoneType"
+    ]  # fmt: skip
+    # the batch failed, then each page ran in its own transaction
+    assert (jobs.stats.pages, jobs.stats.transactions) == (9, 6)
+    with Warehouse.open(db, read_only=True) as warehouse:
+        assert warehouse.query("SELECT count(*) FROM pull_requests").item() == 4
+        assert warehouse.query("SELECT count(*) FROM pr_files").item() == 4
+        state = warehouse.read_sync_state(REPO)
+        assert state is not None and state.cursor == "c4"
