@@ -7,16 +7,19 @@ a result, a log line or an artifact.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import AbstractAsyncContextManager, contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from prefect import get_run_logger
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
+from prefect.settings import get_current_settings
 
-from flows.filelock import file_lock, lock_path
+from flows.filelock import file_lock, lock_path, presence
 from flows.slots import Slots
 from flows.writer import WarehouseWriter
 from ghsync import GitHubClient
@@ -87,13 +90,48 @@ def warehouse_writer(db_path: Path) -> WarehouseWriter:
     return WarehouseWriter(db_path, lambda: file_lock(lock_path(db_path)))
 
 
-async def ensure_limits(fingerprints: list[str], per_token: int) -> Slots:
-    """Create (or update) the per-token limits; returns their slot pools (close them at the
-    end of the run)."""
+@asynccontextmanager
+async def token_limits(fingerprints: list[str], per_token: int) -> AsyncIterator[Slots]:
+    """The slots of the tokens' limits for the block (created or updated first), released at
+    its end. On the temporary Prefect server, slots a killed run left taken are freed first."""
+    names = [token_limit_name(fingerprint) for fingerprint in fingerprints]
     slots = Slots(LEASE_SECONDS)
     async with get_client() as client:
-        for fingerprint in fingerprints:
-            name = token_limit_name(fingerprint)
+        for name in names:
             await client.upsert_global_concurrency_limit_by_name(name, per_token)
             slots.add(name, per_token)
-    return slots
+    async with _leaked_slots_freed(names), slots:
+        yield slots
+
+
+@asynccontextmanager
+async def _leaked_slots_freed(names: list[str]) -> AsyncIterator[None]:
+    """Free the slots of the limits `names` that runs killed earlier left taken, when this is
+    the only live run of the temporary server's database (PREFECT_API_URL unset); a no-op on a
+    configured server.
+
+    A SIGKILLed run cannot release its slots, and the temporary server keeps slot leases in
+    memory and runs no lease repossessor, so without this the next run would wait forever.
+    Every run on the temporary server holds a shared lock on a file in PREFECT_HOME while it
+    may hold slots: the run that can lock it exclusively knows no other run holds any.
+    """
+    settings = get_current_settings()
+    if settings.api.url:
+        yield
+        return
+
+    async def free() -> None:
+        async with get_client() as client:
+            for name in names:
+                limit = await client.read_global_concurrency_limit_by_name(name)
+                if limit.active_slots:
+                    update = GlobalConcurrencyLimitUpdate(active_slots=0)
+                    await client.update_global_concurrency_limit(name, update)
+                    get_run_logger().warning(
+                        "%s: freed %d slot(s) left taken by a run that was killed",
+                        name,
+                        limit.active_slots,
+                    )
+
+    async with presence(settings.home / "ghsync-runs.lock", free):
+        yield

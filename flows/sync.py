@@ -23,8 +23,8 @@ from flows.runtime import (
     Runtime,
     SyncOptions,
     current,
-    ensure_limits,
     installed,
+    token_limits,
     token_slot,
     warehouse_writer,
 )
@@ -84,14 +84,12 @@ async def sync_repos(
     db_path = Path(db) if db else settings.db_path
     tokens = await _tokens(token_secret, settings)
     pool = TokenPool(tokens, max_wait=max_wait_seconds)
-    slots = await ensure_limits(
-        [token.fingerprint for token in pool.tokens()], concurrency_per_token
-    )
+    fingerprints = [token.fingerprint for token in pool.tokens()]
     checkpoints = tasks.Checkpoints.expiring_after(timedelta(hours=checkpoint_ttl_hours))
     options = SyncOptions(days_back, full, page_size, check_run_reserve, checkpoints)
     client = GitHubClient(pool, settings.github_graphql_url, slot=token_slot)
     writer = warehouse_writer(db_path)
-    async with client, slots, writer:
+    async with client, token_limits(fingerprints, concurrency_per_token) as slots, writer:
         with installed(Runtime(client, writer, slots, options)):
             for org in orgs or []:
                 names += [n for n in await tasks.list_org_repos_task(org) if n not in names]

@@ -1,8 +1,9 @@
 """Freeing the token slots a SIGKILLed sync left taken, as an operator would.
 
 A slot's lease expires 60 s after its holder died, but only on a server that runs Prefect's
-lease repossessor (`prefect server start`); the temporary server (and the test harness, which
-starts one) runs no such service, so a killed holder's slots stay taken. Deleting the limits
+lease repossessor (`prefect server start`). The test harness's server runs no such service, and
+is a configured server to ghsync (PREFECT_API_URL is set), which frees a killed run's slots by
+itself only on a temporary server it starts (scenario 7 tests that). Deleting the limits
 (`prefect gcl delete ghsync-token-<fingerprint>`) frees them; the next run creates them again.
 """
 

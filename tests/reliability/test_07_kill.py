@@ -1,10 +1,15 @@
 """Scenario 7: `ghsync sync` killed with SIGKILL several times at random points: after each
-kill the database opens and holds whole pages only; the next run completes to the truth."""
+kill the database opens and holds whole pages only; the next run completes to the truth. On
+the temporary Prefect server (no PREFECT_API_URL), the token slots a killed run held are
+freed by the next run, which would otherwise wait for them forever."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import random
+import signal
 import time
 from pathlib import Path
 
@@ -24,6 +29,12 @@ TOKENS = fake_tokens("mn")
 
 def page_requests(emulator: Emulator) -> int:
     return int(emulator.stats()["counters"].get("op:PullRequestPage", 0))
+
+
+def children(pid: int) -> list[int]:
+    """The processes `pid` started (Linux)."""
+    tasks = Path(f"/proc/{pid}/task").iterdir()
+    return [int(child) for task in tasks for child in (task / "children").read_text().split()]
 
 
 def loaded_numbers(db: Path) -> set[int]:
@@ -74,3 +85,32 @@ async def test_killed_several_times_then_completes(scenario: Scenario, tmp_path:
     assert_equals_truth(db, emulator, REPO)
     # every page fetched once, plus at most the one each kill interrupted
     assert PRS // PAGE <= page_requests(emulator) <= PRS // PAGE + KILLS
+
+
+@pytest.mark.scenario("7. SIGKILL on the temporary Prefect server")
+async def test_the_next_run_frees_the_slots_a_killed_run_held(
+    scenario: Scenario, tmp_path: Path
+) -> None:
+    emulator = scenario.emulator(
+        EmulatorConfig(seed=109, repos=1, prs=60, tokens=TOKENS, faults=FaultConfig(latency_ms=300))
+    )
+    db = tmp_path / "w.duckdb"
+    args = ("sync", REPO, "--db", str(db), "--full", "--page-size", str(PAGE),
+            "--concurrency-per-token", "1")  # fmt: skip
+    # One slot per token: the killed run holds them all. An empty PREFECT_API_URL: each run starts a temporary server on this PREFECT_HOME.
+    temporary = {"PREFECT_API_URL": "", "PREFECT_HOME": str(tmp_path / "prefect")}
+    process = scenario.start_cli(*args, log=tmp_path / "killed.log", **temporary)
+    deadline = time.monotonic() + 120
+    while page_requests(emulator) < 2 and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    assert process.poll() is None, "the sync ended before the kill"
+    server = children(process.pid)  # the temporary Prefect server
+    process.kill()  # mid-request: it holds token slots it can never hand back
+    process.wait()
+    for pid in server:  # Prefect's temporary server outlives a SIGKILLed parent
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    done = scenario.cli(*args, **temporary)  # waited for the slots forever, before
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "left taken by a run that was killed" in done.stdout + done.stderr
+    assert_equals_truth(db, emulator, REPO)

@@ -1,11 +1,9 @@
 """The warehouse writer: queued jobs share one open file under its OS lock, run in order, fail
-alone; writers of one file in two processes take turns."""
+alone; queued pages share a transaction."""
 
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
-import time
 from pathlib import Path
 
 import pytest
@@ -76,40 +74,6 @@ async def test_queued_jobs_share_one_opening(
     await jobs.aclose()
     # a later opening (the queue had emptied) does not migrate again
     assert opened == [True, False, False]
-
-
-def _hold_lock(path: Path, seconds: float, started: multiprocessing.synchronize.Event) -> None:
-    async def hold() -> None:
-        async with file_lock(path):
-            started.set()
-            await asyncio.sleep(seconds)
-
-    asyncio.run(hold())
-
-
-async def test_the_file_lock_makes_another_process_wait_and_dies_with_its_holder(
-    tmp_path: Path,
-) -> None:
-    path = tmp_path / "w.duckdb.lock"
-    started = multiprocessing.get_context("spawn").Event()
-    holder = multiprocessing.get_context("spawn").Process(
-        target=_hold_lock, args=(path, 60.0, started)
-    )
-    holder.start()
-    try:
-        assert started.wait(30)
-        with pytest.raises(TimeoutError):
-            async with asyncio.timeout(0.5), file_lock(path):
-                pass
-        holder.kill()  # SIGKILL: the kernel releases the lock
-        holder.join()
-        begun = time.monotonic()
-        async with asyncio.timeout(5), file_lock(path):
-            pass
-        assert time.monotonic() - begun < 5
-    finally:
-        holder.kill()
-        holder.join()
 
 
 async def test_a_failure_outside_the_jobs_fails_the_jobs_in_hand(
