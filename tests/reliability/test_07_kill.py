@@ -97,7 +97,8 @@ async def test_the_next_run_frees_the_slots_a_killed_run_held(
     db = tmp_path / "w.duckdb"
     args = ("sync", REPO, "--db", str(db), "--full", "--page-size", str(PAGE),
             "--concurrency-per-token", "1")  # fmt: skip
-    # One slot per token: the killed run holds them all. An empty PREFECT_API_URL: each run starts a temporary server on this PREFECT_HOME.
+    # One slot per token: the killed run holds them all. An empty PREFECT_API_URL: each run
+    # starts a temporary server on this PREFECT_HOME.
     temporary = {"PREFECT_API_URL": "", "PREFECT_HOME": str(tmp_path / "prefect")}
     process = scenario.start_cli(*args, log=tmp_path / "killed.log", **temporary)
     deadline = time.monotonic() + 120
