@@ -210,11 +210,12 @@ async def _complete(
     or None with the commits added to the state's pending list when the tokens cannot afford
     them now."""
     checkpoints = current().options.checkpoints
-    prs = await checkpoints.complete_nested(*key, tasks.bulk(prs)) if prs else []
+    prs = (await checkpoints.complete_nested(*key, tasks.bulk(prs))).value if prs else []
     heads = {pr["number"]: head_commit_id(pr) for pr in prs}
     commit_ids = [commit for commit in heads.values() if commit]
     if commit_ids and _can_afford_checks():
-        return prs, await checkpoints.fetch_check_runs(*key, commit_ids), state
+        checks = await checkpoints.fetch_check_runs(*key, commit_ids)
+        return prs, checks.value, state
     if commit_ids:
         pending = [f"{n}:{c}" for n, c in heads.items() if c]
         state = _replace(state, pending_check_runs=(*state.pending_check_runs, *pending))

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -57,10 +57,26 @@ def bulk(value: T) -> T:
     return cast(T, quote(value))
 
 
+CHECKPOINT_FORMAT = "2"
+"""Part of every checkpoint key: changed when a checkpoint task's result type changes, so a run
+never reads a result an older version wrote."""
+
+
+@dataclass(frozen=True)
+class Whole(Generic[T]):
+    """A task result that Prefect sees as one object. The flow run remembers every object a
+    task returned, and each item of a returned list or dict, until it ends (to link results to
+    their task runs): three entries per PR synced, a memory cost that grew with the repository.
+    Wrapped, a page's result is one entry."""
+
+    value: T
+
+
 def page_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     """Checkpoint key of a page's fetch: what was asked, never who asked (no token)."""
     name = context.task.name
     parts = [
+        CHECKPOINT_FORMAT,
         name,
         operation_version(OPERATIONS[name]),
         parameters["repo"],
@@ -106,10 +122,10 @@ async def fetch_pr_page_task(
 @checkpoint("complete-nested", "complete-nested {repo} #{number}")
 async def complete_nested_task(
     repo: str, cursor: str | None, window: str, page_size: int, number: int, prs: list[Node]
-) -> list[Node]:
+) -> Whole[list[Node]]:
     """The page's PRs with every nested list complete."""
     await complete_nested(current().client, prs)
-    return prs
+    return Whole(prs)
 
 
 @checkpoint("fetch-check-runs", "fetch-checks {repo} #{number}")
@@ -120,9 +136,9 @@ async def fetch_check_runs_task(
     page_size: int,
     number: int,
     commit_ids: list[str],
-) -> dict[str, Node]:
+) -> Whole[dict[str, Node]]:
     """Every check run and status of the page's head commits."""
-    return await fetch_check_runs(current().client, commit_ids)
+    return Whole(await fetch_check_runs(current().client, commit_ids))
 
 
 @task(
