@@ -107,20 +107,20 @@ async def token_limits(fingerprints: list[str], per_token: int) -> AsyncIterator
 @asynccontextmanager
 async def _leaked_slots_freed(names: list[str]) -> AsyncIterator[None]:
     """Free the slots of the limits `names` that runs killed earlier left taken, when this is
-    the only live run of the temporary server's database (PREFECT_API_URL unset); a no-op on a
-    configured server.
+    the only live run of this PREFECT_HOME and runs on the temporary server (PREFECT_API_URL
+    unset; a configured server frees them itself, when their leases expire).
 
     A SIGKILLed run cannot release its slots, and the temporary server keeps slot leases in
     memory and runs no lease repossessor, so without this the next run would wait forever.
-    Every run on the temporary server holds a shared lock on a file in PREFECT_HOME while it
-    may hold slots: the run that can lock it exclusively knows no other run holds any.
+    Every run holds a shared lock on a file in PREFECT_HOME while it may hold slots (a run on a
+    configured server too: `prefect server start` may keep its database in the same home), so
+    the run that can lock it exclusively knows no other run holds any.
     """
     settings = get_current_settings()
-    if settings.api.url:
-        yield
-        return
 
     async def free() -> None:
+        if settings.api.url:
+            return
         async with get_client() as client:
             for name in names:
                 limit = await client.read_global_concurrency_limit_by_name(name)
@@ -133,5 +133,6 @@ async def _leaked_slots_freed(names: list[str]) -> AsyncIterator[None]:
                         limit.active_slots,
                     )
 
+    settings.home.mkdir(parents=True, exist_ok=True)
     async with presence(settings.home / "ghsync-runs.lock", free):
         yield

@@ -4,15 +4,16 @@ Each use of the file needs its lock (one process at a time per file) and an open
 connection. Paying for both per page made the database the bottleneck of a sync (then the lock
 was a Prefect slot: two API calls, and on the temporary server's SQLite one in three met a ~2 s
 "database is locked" stall), while a page loads in milliseconds. The writer takes the lock and
-opens the file once for every job queued meanwhile, runs them one after another (each job keeps
-its own transaction, so one failing page never takes others with it), keeps the file open while
-jobs keep coming (closing DuckDB checkpoints the file: per page, that cost more than the page),
-and hands it back after `linger` idle seconds or `max_hold` seconds, so writers in other
-processes get a turn. `aclose` (or leaving `async with`) hands it back at once.
+opens the file once for every job queued meanwhile, runs them one after another (each in its
+own transaction, but for page loads: see below), keeps the file open while jobs keep coming
+(closing DuckDB checkpoints the file: per page, that cost more than the page), and hands it
+back after `linger` idle seconds or `max_hold` seconds, so writers in other processes get a
+turn. `aclose` (or leaving `async with`) hands it back at once.
 
 Pages queued together (`load`: several repositories' loads arriving while one runs) share one
 transaction, which makes loading several times faster (`Warehouse.upsert_pages`). If that
-transaction fails, each of its pages is loaded again on its own, so only a failing page fails.
+transaction fails, each of its pages is loaded again on its own, so a failing page never takes
+others with it.
 """
 
 from __future__ import annotations
