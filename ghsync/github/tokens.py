@@ -244,9 +244,13 @@ class TokenPool:
         """Primary limit reached: keep `token` out until `reset_at` (epoch seconds)."""
         entry = self._entries[token.fingerprint]
         now = self.clock.now()
-        if reset_at is None or reset_at <= now:
+        if reset_at is None:
             known = entry.quota.reset_at if entry.quota else 0.0
             reset_at = known if known > now else now + UNKNOWN_RESET_PAUSE
+        # A reset just past is still ahead: GitHub gives it in whole seconds (the true one is up
+        # to a second later), and its clock may run behind ours. Parking a minute for it made a
+        # run give up with a reset seconds away.
+        reset_at = max(reset_at, now)
         until = reset_at + PRIMARY_RESET_MARGIN
         if until > entry.parked_until:
             entry.parked_until = until

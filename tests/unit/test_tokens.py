@@ -168,6 +168,17 @@ async def test_park_without_reset_uses_the_known_window_or_a_minute() -> None:
     assert usable["ghp_…BBBB"] == datetime.fromtimestamp(T0 + 61, UTC)
 
 
+async def test_a_reset_just_past_parks_for_the_margin_only() -> None:
+    """GitHub's x-ratelimit-reset is whole seconds: an exhausted answer may name a reset that
+    our clock has just passed, while GitHub's window has not ended yet."""
+    pool, clock = make_pool(A, max_wait=30)
+    pool.park(Token.of(A), T0 - 0.4)
+    [status] = pool.statuses()
+    assert status.usable_at == datetime.fromtimestamp(T0 + 1, UTC)
+    assert (await pool.choose()).secret == A  # waited, did not give up
+    assert clock.slept == [1.0]
+
+
 async def test_secondary_pause_uses_retry_after() -> None:
     pool, clock = make_pool(A)
     assert pool.pause(Token.of(A), 1.0) == 1.0
