@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.bench import figures
-from tests.bench.processes import prefect_server
+from tests.bench.processes import postgres, prefect_server
 
 HERE = Path(__file__).parent
 
@@ -41,9 +41,10 @@ def main() -> None:
         timings[name] = round(time.perf_counter() - begun, 1)
         print(f"[bench] {name}: {timings[name]} s", flush=True)
 
-    with tempfile.TemporaryDirectory(prefix="ghsync-bench-") as folder:
+    with tempfile.TemporaryDirectory(prefix="ghsync-bench-") as folder, postgres() as database:
         work = Path(folder)
-        with prefect_server(work / "server") as api:
+        server_database = "PostgreSQL" if database else "SQLite (PostgreSQL is not installed)"
+        with prefect_server(work / "server", database) as api:
             bench = figures.Bench(work, api)
             step("points", lambda: figures.points_per_1000(bench))
             step("unchanged", lambda: figures.unchanged_resync(bench))
@@ -55,11 +56,13 @@ def main() -> None:
     results.append(figures.backfill(by_number[1], by_number[3]))
     results.sort(key=lambda figure: figure.number)
     total = time.perf_counter() - started
-    write(results, timings, total)
+    write(results, timings, total, server_database)
     print(f"[bench] done in {total:.0f} s; wrote {HERE / 'RESULTS.md'}")
 
 
-def write(results: list[figures.Figure], timings: dict[str, float], total: float) -> None:
+def write(
+    results: list[figures.Figure], timings: dict[str, float], total: float, server_database: str
+) -> None:
     machine = f"{platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}"
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     figures.RESULTS.mkdir(exist_ok=True)
@@ -67,6 +70,7 @@ def write(results: list[figures.Figure], timings: dict[str, float], total: float
         "written": when,
         "machine": machine,
         "seconds": round(total, 1),
+        "prefect_server_database": server_database,
         "steps": timings,
         "figures": [dataclasses.asdict(figure) for figure in results],
     }
@@ -80,7 +84,9 @@ def write(results: list[figures.Figure], timings: dict[str, float], total: float
         "",
         f"Written by `python -m tests.bench` on {when} ({machine}) in {total:.0f} s; "
         "raw numbers in `results/figures.json` and `results/load.json`. The emulator runs in "
-        "its own process and counts points with GitHub's formula.",
+        "its own process and counts points with GitHub's formula. The syncs share a "
+        f"`prefect server start` on {server_database} (figure 2 starts its own temporary "
+        "server, on SQLite, as `ghsync sync` does without PREFECT_API_URL).",
         "",
         "| figure | value | target | limit or comparison | command |",
         "|---|---|---|---|---|",

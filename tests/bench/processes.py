@@ -1,10 +1,11 @@
-"""The processes a benchmark drives besides the emulator: a Prefect server shared by its syncs,
-and `ghsync sync` runs measured for wall time and peak RSS (os.wait4 gives the child's own
-rusage)."""
+"""The processes a benchmark drives besides the emulator: a Prefect server shared by its syncs
+(on PostgreSQL when its programs are installed, as Prefect advises for concurrent use), and
+`ghsync sync` runs measured for wall time and peak RSS (os.wait4 gives the child's own rusage)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -26,13 +27,49 @@ def bench_tokens(count: int) -> list[str]:
     return [f"ghp_{letter * 36}" for letter in "abcdefgh"[:count]]
 
 
-@contextmanager
-def prefect_server(home: Path) -> Iterator[str]:
-    """`prefect server start` on a free port with its own PREFECT_HOME; yields the API URL."""
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def postgres() -> Iterator[str | None]:
+    """A throwaway PostgreSQL server on loopback with an empty `prefect` database; yields its
+    SQLAlchemy URL, or None when PostgreSQL's programs are not installed. PostgreSQL refuses to
+    run as root: as root, its programs run as the `postgres` user."""
+    initdb, pg_ctl, createdb = (shutil.which(name) for name in ("initdb", "pg_ctl", "createdb"))
+    if not (initdb and pg_ctl and createdb):
+        yield None
+        return
+    as_owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="ghsync-bench-pg-") as folder:
+        if as_owner:
+            shutil.chown(folder, "postgres")
+        data = Path(folder, "data")
+        quiet = {"check": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT}
+        subprocess.run([*as_owner, initdb, "-D", data, "-A", "trust", "-U", "postgres"], **quiet)
+        options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1"
+        start = [pg_ctl, "-D", data, "-o", options, "-l", Path(folder, "log"), "-w", "start"]
+        subprocess.run([*as_owner, *start], **quiet)
+        try:
+            where = ["-h", "127.0.0.1", "-p", str(port), "-U", "postgres"]
+            subprocess.run([*as_owner, createdb, *where, "prefect"], **quiet)
+            yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/prefect"
+        finally:
+            subprocess.run([*as_owner, pg_ctl, "-D", data, "-m", "fast", "-w", "stop"], **quiet)
+
+
+@contextmanager
+def prefect_server(home: Path, database: str | None = None) -> Iterator[str]:
+    """`prefect server start` on a free port with its own PREFECT_HOME, its database at the
+    SQLAlchemy URL `database` (None: SQLite in PREFECT_HOME); yields the API URL."""
+    port = free_port()
     env = {**os.environ, **QUIET, "PREFECT_HOME": str(home)}
+    if database:
+        env["PREFECT_API_DATABASE_CONNECTION_URL"] = database
     command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
     process = subprocess.Popen(
         [*command, "--port", str(port)],
