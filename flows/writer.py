@@ -57,6 +57,11 @@ class WriterStats:
     pages: int = 0
     transactions: int = 0
 
+    def committed(self, pages: int) -> None:
+        """`pages` were loaded in one transaction."""
+        self.pages += pages
+        self.transactions += 1
+
 
 @dataclass
 class WarehouseWriter:
@@ -159,7 +164,7 @@ def _run_all(warehouse: Warehouse, jobs: list[_Job], stats: WriterStats) -> None
         if len(batch) > 1:
             try:
                 warehouse.upsert_pages([job.page for job in batch if job.page is not None])
-                stats.pages, stats.transactions = stats.pages + len(batch), stats.transactions + 1
+                stats.committed(len(batch))
                 continue
             except Exception:  # rolled back: each page again on its own, to fail alone
                 pass
@@ -169,7 +174,7 @@ def _run_all(warehouse: Warehouse, jobs: list[_Job], stats: WriterStats) -> None
             except Exception as error:
                 job.error = error
             if job.page is not None:
-                stats.pages, stats.transactions = stats.pages + 1, stats.transactions + 1
+                stats.committed(1)
 
 
 def _batches(jobs: list[_Job]) -> Iterator[list[_Job]]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.e2e.prefect_stack import free_port
+
 QUIET = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
 UNLIMITED = ("--points-per-hour", str(10**9), "--points-per-minute", str(10**9))
 
@@ -25,13 +26,6 @@ UNLIMITED = ("--points-per-hour", str(10**9), "--points-per-minute", str(10**9))
 def bench_tokens(count: int) -> list[str]:
     """`count` distinct emulator tokens."""
     return [f"ghp_{letter * 36}" for letter in "abcdefgh"[:count]]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextmanager
