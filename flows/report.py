@@ -29,6 +29,10 @@ class RepoOutcome:
     files: int = 0
     check_runs: int = 0
     deferred_checks: int = 0
+    ci_repolled: int = 0
+    """Head commits whose CI was fetched again (not settled, or recent open PRs)."""
+    ci_changed: int = 0
+    """Of those, the PRs whose check runs or statuses had changed."""
     points: int = 0
     requests: int = 0
     seconds: float = 0.0
@@ -98,9 +102,10 @@ def summary_markdown(outcomes: list[RepoOutcome], tokens: list[TokenStatus]) -> 
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for o in outcomes:
-        note = o.error or (
-            f"{o.deferred_checks} check-run fetches deferred" if o.deferred_checks else ""
-        )
+        notes = [f"{o.deferred_checks} check-run fetches deferred"] if o.deferred_checks else []
+        if o.ci_repolled:
+            notes.append(f"CI re-polled for {o.ci_repolled} commits, {o.ci_changed} changed")
+        note = o.error or "; ".join(notes)
         lines.append(
             f"| {o.repo} | {o.state} | {o.pages} | {o.prs} | {o.reviews} | {o.commits} "
             f"| {o.files} | {o.check_runs} | {o.points} | {o.requests} | {o.seconds:.1f} "

@@ -36,6 +36,8 @@ def run_sync(
     full: bool,
     concurrency_per_token: int = 2,
     page_size: int = 50,
+    ci_recheck_days: int = 3,
+    checkpoints: bool = True,
 ) -> int:
     """Run `sync_repos` once and print what it did; returns the exit code."""
     quiet_prefect()
@@ -53,6 +55,8 @@ def run_sync(
                 db=str(db) if db else None,
                 concurrency_per_token=concurrency_per_token,
                 page_size=page_size,
+                ci_recheck_days=ci_recheck_days,
+                checkpoints=checkpoints,
             )
         )
     except ReposFailed as failed:
@@ -80,5 +84,11 @@ def print_outcomes(outcomes: list[RepoOutcome]) -> None:
         typer.echo(
             f"{o.repo}: {o.state}, {o.prs} PRs, {o.reviews} reviews, {o.commits} commits, "
             f"{o.files} files, {o.check_runs} check runs; {o.points} points in {o.requests} "
-            f"requests, {o.seconds:.1f} s"
+            f"requests, {o.seconds:.1f} s{_ci_note(o)}"
         )
+
+
+def _ci_note(outcome: RepoOutcome) -> str:
+    if not outcome.ci_repolled:
+        return ""
+    return f"; CI re-polled for {outcome.ci_repolled} commits, {outcome.ci_changed} changed"

@@ -38,7 +38,9 @@ class SyncOptions:
     check_run_reserve: int
     """Defer check runs when every token has fewer points left than this."""
     checkpoints: Checkpoints
-    """The page-fetch tasks, with this run's checkpoint expiration."""
+    """The page-fetch tasks, with this run's checkpoint expiration (or none)."""
+    ci_recheck_days: int
+    """Re-poll the CI of open PRs updated this many days back (0: only unsettled CI)."""
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,9 +31,11 @@ from flows.runtime import (
 )
 from ghsync import (
     COST_LABEL,
+    CommitChecks,
     GhsyncError,
     GitHubClient,
     Node,
+    PendingCheck,
     RepoMeta,
     RepoNotFound,
     ReposFailed,
@@ -44,7 +47,9 @@ from ghsync import (
     parse_time,
     parse_tokens,
     plan_window,
+    replace_pending,
     tokens_from_settings,
+    unsettled,
     validate_repo_names,
 )
 
@@ -71,12 +76,17 @@ async def sync_repos(
     check_run_reserve: int = 100,
     max_wait_seconds: float = 900.0,
     checkpoint_ttl_hours: float = 24.0,
+    checkpoints: bool = True,
+    ci_recheck_days: int = 3,
 ) -> list[RepoOutcome]:
     """Sync pull requests of `repos` and of every non-archived repository of `orgs`.
 
     `days_back` bounds a repository's first sync (None: everything); later syncs fetch what
-    changed since the last one; `full` re-fetches everything. Tokens come from the Prefect
-    Secret block named `token_secret` (comma-separated), else GITHUB_TOKENS / GITHUB_TOKEN.
+    changed since the last one; `full` re-fetches everything. Every run also re-polls the CI
+    of head commits not settled when fetched, and of open PRs updated in the last
+    `ci_recheck_days` (0: not those). `checkpoints` False persists no fetched page under
+    PREFECT_HOME (a crashed run then asks GitHub again). Tokens come from the Prefect Secret
+    block named `token_secret` (comma-separated), else GITHUB_TOKENS / GITHUB_TOKEN.
     """
     log = get_run_logger()
     names = validate_repo_names(repos or [])
@@ -85,8 +95,15 @@ async def sync_repos(
     tokens = await _tokens(token_secret, settings)
     pool = TokenPool(tokens, max_wait=max_wait_seconds)
     fingerprints = [token.fingerprint for token in pool.tokens()]
-    checkpoints = tasks.Checkpoints.expiring_after(timedelta(hours=checkpoint_ttl_hours))
-    options = SyncOptions(days_back, full, page_size, check_run_reserve, checkpoints)
+    ttl = timedelta(hours=checkpoint_ttl_hours) if checkpoints else None
+    options = SyncOptions(
+        days_back,
+        full,
+        page_size,
+        check_run_reserve,
+        tasks.Checkpoints.expiring_after(ttl),
+        ci_recheck_days,
+    )
     client = GitHubClient(pool, settings.github_graphql_url, slot=token_slot)
     writer = warehouse_writer(db_path)
     async with client, token_limits(fingerprints, concurrency_per_token) as slots, writer:
@@ -142,11 +159,141 @@ async def sync_repository(repo: str, meta: RepoMeta | None) -> RepoOutcome:
 
 
 async def _sync(repo: str, meta: RepoMeta, outcome: RepoOutcome) -> None:
+    """The repository's changed PRs, page by page, then the CI that settled since."""
+    log = get_run_logger()
+    state = await tasks.read_state_task(repo) or SyncState(repo, status="new")
+    session = _resumed(state) or _opened(state, meta)
+    fetched: set[int] = set()
+    if session is None:
+        outcome.state = "unchanged"
+        log.info("%s unchanged since %s", repo, state.watermark)
+    else:
+        if session.session_id != state.session_id:
+            await tasks.save_state_task(repo, session)  # a crash from here on resumes it
+        state = await _sync_pages(repo, meta, session, fetched, outcome)
+        outcome.state = "synced"
+    await _repoll_ci(repo, state, fetched, outcome)
+
+
+async def _sync_pages(
+    repo: str, meta: RepoMeta, state: SyncState, fetched: set[int], outcome: RepoOutcome
+) -> SyncState:
+    """Walk the open session's pages (`state`: its window, session id, cursor, page size) and
+    close it; returns the closed state. `fetched` collects the PRs whose CI came with a page."""
     log = get_run_logger()
     options = current().options
-    state = await tasks.read_state_task(repo) or SyncState(repo, status="new")
-    state = await _fetch_deferred_checks(repo, state, outcome)
-    window = _resumed(state) or plan_window(
+    checkpoints = options.checkpoints
+    window = SyncWindow(state.window_since, state.window_until)
+    assert state.session_id is not None
+    start = min(options.page_size, state.page_size or options.page_size)
+    progress = Progress(repo, meta.pr_count)
+    await progress.start()
+
+    def page(cursor: str | None, size: int, number: int) -> tasks.PageRef:
+        return tasks.PageRef(repo, state.session_id or "", cursor, window.key(), size, number)
+
+    size = start
+    current_page = page(state.cursor, size, 1)
+    fetching = asyncio.create_task(checkpoints.fetch_pr_page(current_page))
+    try:
+        while True:
+            answer = await fetching
+            prs, stop = window.cut(answer.nodes)
+            last = stop or not answer.has_next
+            next_page = page(answer.end_cursor, answer.page_size, current_page.number + 1)
+            if not last:  # the next page is fetched while this one is completed and loaded
+                fetching = asyncio.create_task(checkpoints.fetch_pr_page(next_page))
+            prs, commits, state = await _complete(current_page, prs, state, fetched, outcome)
+            size = answer.page_size
+            state = _replace(state, cursor=None if last else answer.end_cursor, page_size=size)
+            counts = await tasks.load_page_task(
+                repo, current_page.number, tasks.bulk(prs), tasks.bulk(commits), state
+            )
+            outcome.add(counts)
+            outcome.pages = current_page.number
+            await progress.advance(len(prs))
+            log.info("%s page %d: %d PRs loaded (%s)", repo, current_page.number, len(prs), counts)
+            if last:
+                break
+            current_page = next_page
+    finally:
+        fetching.cancel()  # a no-op unless this page failed while the next was being fetched
+    done = _closed(state, window, working=size, start=start)
+    await tasks.save_state_task(repo, done)
+    await progress.finish()
+    return done
+
+
+async def _complete(
+    page: tasks.PageRef,
+    prs: list[Node],
+    state: SyncState,
+    fetched: set[int],
+    outcome: RepoOutcome,
+) -> tuple[list[Node], dict[str, CommitChecks] | None, SyncState]:
+    """The page's PRs with every nested list complete, their head commits' check runs (None
+    when the tokens cannot afford them now), and the state with the page's heads whose CI the
+    next run must fetch: not settled yet, or all of them when deferred."""
+    checkpoints = current().options.checkpoints
+    prs = (await checkpoints.complete_nested(page, tasks.bulk(prs))).value if prs else []
+    heads = [PendingCheck(pr["number"], c) for pr in prs if (c := head_commit_id(pr))]
+    numbers = [pr["number"] for pr in prs]
+    if heads and _can_afford_checks():
+        checks = (await checkpoints.fetch_check_runs(page, [h.commit_id for h in heads])).value
+        fetched.update(numbers)
+        pending = replace_pending(state.pending_check_runs, numbers, unsettled(heads, checks))
+        return prs, checks, _replace(state, pending_check_runs=pending)
+    outcome.deferred_checks += len(heads)
+    pending = replace_pending(state.pending_check_runs, numbers, heads)
+    return prs, None, _replace(state, pending_check_runs=pending)
+
+
+async def _repoll_ci(repo: str, state: SyncState, fetched: set[int], outcome: RepoOutcome) -> None:
+    """Fetch again the CI of the head commits the state says are due (deferred or not settled)
+    and, to catch re-runs of finished checks, of the open PRs updated in the last
+    `ci_recheck_days`: GitHub does not move a PR's updatedAt for either. PRs whose CI came with
+    a page of this run are not asked twice. Skipped while every token is below the reserve
+    (the due ones stay due)."""
+    log = get_run_logger()
+    options = current().options
+    due = {p.number: p for p in state.pending_check_runs if p.number not in fetched}
+    if not _can_afford_checks():
+        if due:
+            log.warning("%s: CI of %d head commit(s) not re-polled: tokens low", repo, len(due))
+        return
+    if options.ci_recheck_days > 0:
+        since = datetime.now(UTC) - timedelta(days=options.ci_recheck_days)
+        for head in await tasks.read_open_heads_task(repo, since):
+            if head.number not in fetched:
+                due.setdefault(head.number, head)
+    if not due:
+        return
+    heads = list(due.values())
+    commits = await tasks.fetch_ci_task(repo, [head.commit_id for head in heads])
+    waiting = unsettled(heads, commits)
+    pending = replace_pending(state.pending_check_runs, due, waiting)
+    done = _replace(state, pending_check_runs=pending)
+    loaded, changed = await tasks.load_ci_task(repo, heads, tasks.bulk(commits), done)
+    outcome.check_runs += loaded
+    outcome.ci_repolled, outcome.ci_changed = len(heads), changed
+    log.info(
+        "%s: CI of %d head commit(s) re-polled, %d changed, %d not settled yet",
+        repo,
+        len(heads),
+        changed,
+        len(waiting),
+    )
+
+
+def _replace(state: SyncState, **changes: object) -> SyncState:
+    return dataclasses.replace(state, **changes)  # type: ignore[arg-type]
+
+
+def _opened(state: SyncState, meta: RepoMeta) -> SyncState | None:
+    """The state with a new session opened (a window and a fresh id), or None when the
+    repository has nothing new."""
+    options = current().options
+    window = plan_window(
         watermark=state.watermark,
         newest_update=parse_time(meta.newest_update),
         days_back=options.days_back,
@@ -154,94 +301,47 @@ async def _sync(repo: str, meta: RepoMeta, outcome: RepoOutcome) -> None:
         now=datetime.now(UTC),
     )
     if window is None:
-        outcome.state = "unchanged"
-        log.info("%s unchanged since %s", repo, state.watermark)
-        return
-    state = _with_window(state, window, status="running")
-    progress = Progress(repo, meta.pr_count)
-    await progress.start()
-    checkpoints = options.checkpoints
-    cursor: str | None = state.cursor
-    size, number = options.page_size, 1
-    fetching = asyncio.create_task(checkpoints.fetch_pr_page(repo, cursor, window.key(), size, 1))
-    try:
-        while True:
-            page = await fetching
-            prs, stop = window.cut(page.nodes)
-            last = stop or not page.has_next
-            if not last:  # the next page is fetched while this one is completed and loaded
-                fetching = asyncio.create_task(
-                    checkpoints.fetch_pr_page(
-                        repo, page.end_cursor, window.key(), page.page_size, number + 1
-                    )
-                )
-            key = (repo, cursor, window.key(), size, number)
-            prs, commits, state = await _complete(key, prs, state, outcome)
-            cursor, size = page.end_cursor, page.page_size
-            state = _replace(state, cursor=None if last else cursor)
-            counts = await tasks.load_page_task(
-                repo, number, tasks.bulk(prs), tasks.bulk(commits), state
-            )
-            outcome.add(counts)
-            outcome.pages = number
-            await progress.advance(len(prs))
-            log.info("%s page %d: %d PRs loaded (%s)", repo, number, len(prs), counts)
-            if last:
-                break
-            number += 1
-    finally:
-        fetching.cancel()  # a no-op unless this page failed while the next was being fetched
-    done = _with_window(state, None, status="ok")
-    done = _replace(done, watermark=window.until or state.watermark,
-                    last_synced_at=datetime.now(UTC), cursor=None)  # fmt: skip
-    await tasks.save_state_task(repo, done)
-    await progress.finish()
-    outcome.state = "synced"
+        return None
+    return _replace(
+        state,
+        status="running",
+        window_since=window.since,
+        window_until=window.until,
+        session_id=uuid.uuid4().hex,
+        cursor=None,
+        error=None,
+    )
 
 
-PageKey = tuple[str, str | None, str, int, int]
-"""What a page's checkpoint tasks are keyed by: repo, cursor, window, page size, number."""
-
-
-async def _complete(
-    key: PageKey, prs: list[Node], state: SyncState, outcome: RepoOutcome
-) -> tuple[list[Node], dict[str, Node] | None, SyncState]:
-    """The page's PRs with every nested list complete, and their head commits' check runs,
-    or None with the commits added to the state's pending list when the tokens cannot afford
-    them now."""
-    checkpoints = current().options.checkpoints
-    prs = (await checkpoints.complete_nested(*key, tasks.bulk(prs))).value if prs else []
-    heads = {pr["number"]: head_commit_id(pr) for pr in prs}
-    commit_ids = [commit for commit in heads.values() if commit]
-    if commit_ids and _can_afford_checks():
-        checks = await checkpoints.fetch_check_runs(*key, commit_ids)
-        return prs, checks.value, state
-    if commit_ids:
-        pending = [f"{n}:{c}" for n, c in heads.items() if c]
-        state = _replace(state, pending_check_runs=(*state.pending_check_runs, *pending))
-        outcome.deferred_checks += len(pending)
-    return prs, None, state
-
-
-def _replace(state: SyncState, **changes: object) -> SyncState:
-    return dataclasses.replace(state, **changes)  # type: ignore[arg-type]
-
-
-def _with_window(state: SyncState, window: SyncWindow | None, *, status: str) -> SyncState:
-    """The state with a session opened (`window`) or closed (None)."""
-    since = window.since if window else None
-    until = window.until if window else None
-    return _replace(state, status=status, window_since=since, window_until=until, error=None)
-
-
-def _resumed(state: SyncState) -> SyncWindow | None:
-    """The window of a session a crashed or failed run left open; a `full` run does not
-    resume an incremental one."""
-    if state.window_until is None and state.window_since is None:
+def _resumed(state: SyncState) -> SyncState | None:
+    """The state of a session a crashed or failed run left open, to go on with; a `full` run
+    does not resume an incremental one."""
+    if state.session_id is None:
         return None
     if current().options.full and state.window_since is not None:
         return None
-    return SyncWindow(state.window_since, state.window_until)
+    return _replace(state, status="running", error=None)
+
+
+def _closed(state: SyncState, window: SyncWindow, *, working: int, start: int) -> SyncState:
+    """The state of a session that went through every page: the watermark moves to the
+    window's end. The page size that worked is kept for the next session; one that never had
+    to shrink grows back by a quarter (a repository whose pages time out at the run's size
+    pays one timeout every few runs instead of one every run)."""
+    requested = current().options.page_size
+    size = working if working < start else min(requested, start + max(1, start // 4))
+    return _replace(
+        state,
+        status="ok",
+        watermark=window.until or state.watermark,
+        last_synced_at=datetime.now(UTC),
+        cursor=None,
+        window_since=None,
+        window_until=None,
+        session_id=None,
+        page_size=size,
+        error=None,
+    )
 
 
 def _can_afford_checks() -> bool:
@@ -249,18 +349,3 @@ def _can_afford_checks() -> bool:
     reserve = current().options.check_run_reserve
     statuses = current().client.pool.statuses()
     return any(s.remaining is None or s.remaining >= reserve for s in statuses)
-
-
-async def _fetch_deferred_checks(repo: str, state: SyncState, outcome: RepoOutcome) -> SyncState:
-    """Check runs an earlier run deferred come first, when the tokens can afford them."""
-    if not state.pending_check_runs or not _can_afford_checks():
-        return state
-    heads = {}
-    for entry in state.pending_check_runs:
-        number, _, commit = entry.partition(":")
-        heads[commit] = int(number)
-    commits = await tasks.fetch_pending_checks_task(repo, list(heads))
-    cleared = _replace(state, pending_check_runs=())
-    loaded = await tasks.load_pending_checks_task(repo, heads, tasks.bulk(commits), cleared)
-    outcome.check_runs += loaded
-    return cleared

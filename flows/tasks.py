@@ -1,8 +1,10 @@
 """The Prefect tasks of a sync. Each is a thin call into the library.
 
-GitHub fetches of a page are checkpoints: their results persist, keyed by (task, repo, cursor,
-window, page size, query versions), so a run that crashed and is run again replays the pages it
-already fetched from the cache and asks GitHub only for the rest. Keys hold no token. The other
+GitHub fetches of a page are checkpoints: their results persist, keyed by (task, sync session,
+repo, cursor, window, page size, query versions), so a run that crashed and is run again (it
+resumes the same session) replays the pages it already fetched from the cache and asks GitHub
+only for the rest, while a later session (the next run, a `--full` repair) never reads them: it
+asks GitHub. Keys hold no token. The other
 tasks have no cache policy, so Prefect does not hash their inputs (whole pages of PRs) for a key
 nobody uses.
 """
@@ -10,20 +12,22 @@ nobody uses.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, ParamSpec, TypeVar, cast
 
-from prefect import task
+from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 from prefect.utilities.annotations import quote
 
 from flows.runtime import current
 from ghsync import (
+    CommitChecks,
     Node,
     PageCounts,
+    PendingCheck,
     PrPage,
     RepoMeta,
     SyncState,
@@ -41,8 +45,6 @@ from ghsync import (
 
 T = TypeVar("T")
 
-CHECKPOINT_TTL = timedelta(days=1)
-"""How long fetched pages stay reusable by a later run (the flow's `checkpoint_ttl_hours`)."""
 OPERATIONS = {
     "fetch-pr-page": "PullRequestPage",
     "complete-nested": "PullRequestNested",
@@ -72,31 +74,39 @@ class Whole(Generic[T]):
     value: T
 
 
+Checks = dict[str, CommitChecks]
+"""Head commits' check runs and statuses, by commit node id."""
+
+
+@dataclass(frozen=True)
+class PageRef:
+    """The page a checkpoint task works on; all of it but `number` makes the checkpoint key."""
+
+    repo: str
+    session: str
+    """The sync session's id: only the same unfinished session reads its checkpoints."""
+    cursor: str | None
+    window: str
+    page_size: int
+    number: int
+    """The page's place in the session (names the task runs)."""
+
+
 def page_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     """Checkpoint key of a page's fetch: what was asked, never who asked (no token)."""
     name = context.task.name
+    page: PageRef = parameters["page"]
     parts = [
         CHECKPOINT_FORMAT,
         name,
         operation_version(OPERATIONS[name]),
-        parameters["repo"],
-        parameters["cursor"] or "first",
-        parameters["window"],
-        str(parameters["page_size"]),
+        page.session,
+        page.repo,
+        page.cursor or "first",
+        page.window,
+        str(page.page_size),
     ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
-
-
-def checkpoint(name: str, run_name: str) -> Callable[[Callable[..., Any]], Any]:
-    """A task whose result is persisted and reused by later runs with the same page key."""
-    return task(
-        name=name,
-        task_run_name=run_name,
-        cache_key_fn=page_key,
-        persist_result=True,
-        cache_result_in_memory=False,  # the flow run would keep every page fetched until its end
-        cache_expiration=CHECKPOINT_TTL,
-    )
 
 
 @task(name="list-org-repos", task_run_name="list-repos {org}", cache_policy=NO_CACHE)
@@ -111,41 +121,28 @@ async def check_repos_task(repos: list[str], count: int) -> dict[str, RepoMeta |
     return await check_repos(current().client, repos)
 
 
-@checkpoint("fetch-pr-page", "fetch-prs {repo} #{number}")
-async def fetch_pr_page_task(
-    repo: str, cursor: str | None, window: str, page_size: int, number: int
-) -> PrPage:
+async def fetch_pr_page_fn(page: PageRef) -> PrPage:
     """One page of PRs, newest update first."""
-    return await fetch_pr_page(current().client, repo, cursor, page_size)
+    return await fetch_pr_page(current().client, page.repo, page.cursor, page.page_size)
 
 
-@checkpoint("complete-nested", "complete-nested {repo} #{number}")
-async def complete_nested_task(
-    repo: str, cursor: str | None, window: str, page_size: int, number: int, prs: list[Node]
-) -> Whole[list[Node]]:
+async def complete_nested_fn(page: PageRef, prs: list[Node]) -> Whole[list[Node]]:
     """The page's PRs with every nested list complete."""
     await complete_nested(current().client, prs)
     return Whole(prs)
 
 
-@checkpoint("fetch-check-runs", "fetch-checks {repo} #{number}")
-async def fetch_check_runs_task(
-    repo: str,
-    cursor: str | None,
-    window: str,
-    page_size: int,
-    number: int,
-    commit_ids: list[str],
-) -> Whole[dict[str, Node]]:
+async def fetch_check_runs_fn(
+    page: PageRef, commit_ids: list[str]
+) -> Whole[dict[str, CommitChecks]]:
     """Every check run and status of the page's head commits."""
     return Whole(await fetch_check_runs(current().client, commit_ids))
 
 
-@task(
-    name="fetch-pending-checks", task_run_name="fetch-pending-checks {repo}", cache_policy=NO_CACHE
-)
-async def fetch_pending_checks_task(repo: str, commit_ids: list[str]) -> dict[str, Node]:
-    """Check runs deferred by an earlier run (its tokens were nearly spent)."""
+@task(name="fetch-ci", task_run_name="fetch-ci {repo}", cache_policy=NO_CACHE)
+async def fetch_ci_task(repo: str, commit_ids: list[str]) -> Checks:
+    """Check runs and statuses of head commits apart from their pages (deferred or not
+    settled when fetched, or of recently updated open PRs)."""
     return await fetch_check_runs(current().client, commit_ids)
 
 
@@ -169,7 +166,7 @@ async def load_page_task(
     repo: str,
     number: int,
     prs: list[Node],
-    commits: Mapping[str, Node] | None,
+    commits: Mapping[str, CommitChecks] | None,
     state: SyncState,
 ) -> PageCounts:
     """Map the page to rows and load it, with the sync state, in one transaction (shared with
@@ -195,29 +192,61 @@ async def save_repositories_task(metas: list[RepoMeta], count: int) -> None:
     await in_warehouse(lambda warehouse: warehouse.upsert_repositories(frame))
 
 
-@task(name="load-pending-checks", task_run_name="load-pending-checks {repo}", cache_policy=NO_CACHE)
-async def load_pending_checks_task(
-    repo: str, heads: dict[str, int], commits: Mapping[str, Node], state: SyncState
-) -> int:
-    """Load check runs deferred by an earlier run (commit id -> PR number), and the state."""
-    frames = check_run_frames(repo, heads, commits)  # type: ignore[arg-type]
-    await in_warehouse(lambda warehouse: warehouse.replace_check_runs(frames, state))
-    return frames.check_runs.height
+@task(name="read-ci-heads", task_run_name="read-ci-heads {repo}", cache_policy=NO_CACHE)
+async def read_open_heads_task(repo: str, updated_since: datetime) -> list[PendingCheck]:
+    """Head commits of the open PRs updated since `updated_since` (re-runs of their checks)."""
+    return await in_warehouse(lambda warehouse: warehouse.open_heads(repo, updated_since))
+
+
+@task(name="load-ci", task_run_name="load-ci {repo}", cache_policy=NO_CACHE)
+async def load_ci_task(
+    repo: str, heads: list[PendingCheck], commits: Mapping[str, CommitChecks], state: SyncState
+) -> tuple[int, int]:
+    """Replace the check runs and statuses of the PRs of `heads`, and write the state; returns
+    the check runs loaded and how many of the PRs' rows changed."""
+    frames = check_run_frames(repo, heads, commits)
+    changed = await in_warehouse(lambda warehouse: warehouse.replace_check_runs(frames, state))
+    return frames.check_runs.height, changed
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def page_task(
+    fn: Callable[P, Coroutine[Any, Any, R]], name: str, ttl: timedelta | None
+) -> Task[P, Coroutine[Any, Any, R]]:
+    """`fn` as the task `name` of a page; with a `ttl`, a checkpoint: its result is persisted
+    and read again, until it expires, by a run of the same session asking the same page key.
+    Without one (`checkpoints: false`), nothing of the page is written under PREFECT_HOME."""
+    run_name = f"{name} {{page.repo}} #{{page.number}}"
+    if ttl is None:
+        return task(name=name, task_run_name=run_name, cache_policy=NO_CACHE)(fn)
+    return task(
+        name=name,
+        task_run_name=run_name,
+        cache_key_fn=page_key,
+        persist_result=True,
+        cache_result_in_memory=False,  # the flow run would keep every page fetched until its end
+        cache_expiration=ttl,
+    )(fn)
 
 
 @dataclass(frozen=True)
 class Checkpoints:
-    """The checkpoint tasks of one run, with that run's cache expiration."""
+    """The page tasks of one run: checkpoints expiring after the run's TTL, or plain tasks."""
 
-    fetch_pr_page: Any
-    complete_nested: Any
-    fetch_check_runs: Any
+    fetch_pr_page: Task[[PageRef], Coroutine[Any, Any, PrPage]]
+    complete_nested: Task[[PageRef, list[Node]], Coroutine[Any, Any, Whole[list[Node]]]]
+    fetch_check_runs: Task[
+        [PageRef, list[str]], Coroutine[Any, Any, Whole[dict[str, CommitChecks]]]
+    ]
 
     @classmethod
-    def expiring_after(cls, ttl: timedelta) -> Checkpoints:
+    def expiring_after(cls, ttl: timedelta | None) -> Checkpoints:
+        """Checkpoints kept `ttl` long; None: no checkpoints at all."""
         return cls(
-            *(
-                t.with_options(cache_expiration=ttl)
-                for t in (fetch_pr_page_task, complete_nested_task, fetch_check_runs_task)
-            )
+            page_task(fetch_pr_page_fn, "fetch-pr-page", ttl),
+            page_task(complete_nested_fn, "complete-nested", ttl),
+            page_task(fetch_check_runs_fn, "fetch-check-runs", ttl),
         )

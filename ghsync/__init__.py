@@ -4,6 +4,7 @@ The public API that `flows/` imports from; everything else is internal. (The emu
 and demo tool, is `ghsync.emulator`.)
 """
 
+from ghsync.ci import PendingCheck, replace_pending, unsettled
 from ghsync.config import Settings
 from ghsync.errors import (
     ConfigError,
@@ -30,6 +31,7 @@ from ghsync.github.fetch import (
 from ghsync.github.operations import operation_version
 from ghsync.github.tokens import TokenPool, TokenStatus, parse_tokens, tokens_from_settings
 from ghsync.log import mask_token, token_fingerprint
+from ghsync.nodes import CommitChecks
 from ghsync.records import PageCounts, check_run_frames, map_repositories, page_frames
 from ghsync.sql_files import list_examples
 from ghsync.warehouse import SyncState, Warehouse, check_writable
@@ -37,12 +39,14 @@ from ghsync.window import SyncWindow, parse_time, plan_window
 
 __all__ = [
     "COST_LABEL",
+    "CommitChecks",
     "ConfigError",
     "FatalError",
     "GhsyncError",
     "GitHubClient",
     "Node",
     "PageCounts",
+    "PendingCheck",
     "PrPage",
     "RepoMeta",
     "RepoNotFound",
@@ -71,7 +75,9 @@ __all__ = [
     "parse_time",
     "parse_tokens",
     "plan_window",
+    "replace_pending",
     "token_fingerprint",
     "tokens_from_settings",
+    "unsettled",
     "validate_repo_names",
 ]

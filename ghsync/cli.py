@@ -47,6 +47,22 @@ def sync_command(
     full: Annotated[bool, typer.Option("--full", help="Re-fetch everything (a repair).")] = False,
     concurrency_per_token: Annotated[int, typer.Option(help="Requests in flight per token.")] = 2,
     page_size: Annotated[int, typer.Option(help="PRs per page (1-100).", min=1, max=100)] = 50,
+    ci_recheck_days: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Re-poll the CI of open PRs updated this many days back (re-runs of finished "
+            "checks do not move a PR's updatedAt); 0: only CI not settled when fetched.",
+        ),
+    ] = 3,
+    checkpoints: Annotated[
+        bool,
+        typer.Option(
+            help="Persist fetched pages under PREFECT_HOME, so an interrupted run resumes "
+            "without asking GitHub again (--no-checkpoints: PR bodies, commit messages and "
+            "e-mails are never written there).",
+        ),
+    ] = True,
 ) -> None:
     """Sync pull requests into the warehouse (runs the Prefect flow in this process).
 
@@ -67,6 +83,8 @@ def sync_command(
             full=full,
             concurrency_per_token=concurrency_per_token,
             page_size=page_size,
+            ci_recheck_days=ci_recheck_days,
+            checkpoints=checkpoints,
         )
     )
 

@@ -53,6 +53,7 @@ PULL_REQUESTS = pl.Schema(
         "assignees": pl.List(pl.String()),
         "linked_issues": pl.List(pl.Int32()),
         "requested_reviewers": pl.List(pl.String()),
+        "head_commit_id": pl.String(),
     }
 )
 

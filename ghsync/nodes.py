@@ -17,6 +17,13 @@ class Connection(TypedDict, Generic[T]):
     nodes: list[T | None]
 
 
+def items(connection: Connection[T] | None) -> list[T]:
+    """A connection's items; a null connection or a null item (hidden node) is skipped."""
+    if connection is None:
+        return []
+    return [node for node in connection["nodes"] if node is not None]
+
+
 class Login(TypedDict):
     login: str
 
@@ -138,6 +145,7 @@ class CheckRun(TypedDict):
 
 class CheckSuite(TypedDict):
     app: App | None
+    status: str
     checkRuns: Connection[CheckRun] | None
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TypeVar
 
 import polars as pl
 
+from ghsync.ci import PendingCheck
 from ghsync.frames import (
     CHECK_TARGETS,
     CHILD_SCHEMAS,
@@ -26,14 +26,13 @@ from ghsync.nodes import (
     ChangedFile,
     Commit,
     CommitChecks,
-    Connection,
     PullRequestNode,
     RepositoryNode,
     RequestedReviewer,
     Review,
+    items,
 )
 
-T = TypeVar("T")
 Row = dict[str, object]
 PageCounts = dict[str, int]
 """Rows of a mapped page: prs, reviews, commits, files, check_runs (for the run's report)."""
@@ -50,10 +49,10 @@ def page_frames(
     rows: dict[ChildTable, list[Row]] = {table: [] for table in CHILD_SCHEMAS}
     for node in pull_requests:
         key: Row = {"repo": repo, "number": node["number"]}
-        rows["pr_reviews"] += [key | _review_row(r) for r in _nodes(node["reviews"])]
-        rows["pr_commits"] += [key | _commit_row(c["commit"]) for c in _nodes(node["commits"])]
-        rows["pr_files"] += [key | _file_row(f) for f in _nodes(node["files"])]
-        head = _head_commit_id(node)
+        rows["pr_reviews"] += [key | _review_row(r) for r in items(node["reviews"])]
+        rows["pr_commits"] += [key | _commit_row(c["commit"]) for c in items(node["commits"])]
+        rows["pr_files"] += [key | _file_row(f) for f in items(node["files"])]
+        head = head_commit_id(node)
         if commits is not None and head is not None and head in commits:
             _add_check_rows(rows, key, commits[head])
     frames = {table: pl.DataFrame(rows[table], schema=CHILD_SCHEMAS[table]) for table in rows}
@@ -79,16 +78,17 @@ def page_frames(
 
 
 def check_run_frames(
-    repo: str, heads: Mapping[str, int], commits: Mapping[str, CommitChecks]
+    repo: str, heads: Sequence[PendingCheck], commits: Mapping[str, CommitChecks]
 ) -> CheckFrames:
-    """Frames of check runs fetched apart from their page: `heads` maps head commit node ids
-    to PR numbers, `commits` those ids to CheckRuns nodes. A head missing from `commits`
-    (gone since) leaves its PR with no check runs."""
+    """Frames of check runs fetched apart from their page: each of `heads` (a PR and its head
+    commit's node id) gets the rows of its CheckRuns node in `commits`. A head missing from
+    `commits` (gone since) leaves its PR with no check runs."""
     rows: dict[ChildTable, list[Row]] = {"check_runs": [], "commit_statuses": []}
-    for commit_id, number in heads.items():
-        if commit_id in commits:
-            _add_check_rows(rows, {"repo": repo, "number": number}, commits[commit_id])
-    targets = [{"repo": repo, "number": number} for number in heads.values()]
+    for head in heads:
+        if head.commit_id in commits:
+            key: Row = {"repo": repo, "number": head.number}
+            _add_check_rows(rows, key, commits[head.commit_id])
+    targets = [{"repo": repo, "number": head.number} for head in heads]
     return CheckFrames(
         targets=pl.DataFrame(targets, schema=CHECK_TARGETS),
         check_runs=pl.DataFrame(rows["check_runs"], schema=CHILD_SCHEMAS["check_runs"]),
@@ -125,7 +125,7 @@ def reviewer_name(repo: str, reviewer: RequestedReviewer) -> str | None:
 
 def _pull_request_row(repo: str, node: PullRequestNode) -> Row:
     author = node["author"]
-    requests = [r["requestedReviewer"] for r in _nodes(node["reviewRequests"])]
+    requests = [r["requestedReviewer"] for r in items(node["reviewRequests"])]
     reviewers = [reviewer_name(repo, r) for r in requests if r is not None]
     return {
         "repo": repo,
@@ -149,10 +149,11 @@ def _pull_request_row(repo: str, node: PullRequestNode) -> Row:
         "head_ref": node["headRefName"],
         "head_sha": node["headRefOid"],
         "milestone": node["milestone"]["title"] if node["milestone"] else None,
-        "labels": [label["name"] for label in _nodes(node["labels"])],
-        "assignees": [user["login"] for user in _nodes(node["assignees"])],
-        "linked_issues": [issue["number"] for issue in _nodes(node["closingIssuesReferences"])],
+        "labels": [label["name"] for label in items(node["labels"])],
+        "assignees": [user["login"] for user in items(node["assignees"])],
+        "linked_issues": [issue["number"] for issue in items(node["closingIssuesReferences"])],
         "requested_reviewers": [name for name in reviewers if name is not None],
+        "head_commit_id": head_commit_id(node),
     }
 
 
@@ -189,8 +190,9 @@ def _file_row(changed: ChangedFile) -> Row:
     }
 
 
-def _head_commit_id(node: PullRequestNode) -> str | None:
-    heads = _nodes(node["headCommit"])
+def head_commit_id(node: PullRequestNode) -> str | None:
+    """The node id of the PR's head commit (input of the check-run fetch)."""
+    heads = items(node["headCommit"])
     return heads[0]["commit"]["id"] if heads else None
 
 
@@ -212,8 +214,8 @@ def _check_run_rows(commit: CommitChecks) -> list[Row]:
             "started_at": _timestamp(run["startedAt"]),
             "completed_at": _timestamp(run["completedAt"]),
         }
-        for suite in _nodes(commit["checkSuites"])
-        for run in _nodes(suite["checkRuns"])
+        for suite in items(commit["checkSuites"])
+        for run in items(suite["checkRuns"])
     ]
 
 
@@ -228,13 +230,6 @@ def _status_rows(commit: CommitChecks) -> list[Row]:
         }
         for context in contexts
     ]
-
-
-def _nodes(connection: Connection[T] | None) -> list[T]:
-    """A connection's items; a null connection or a null item (hidden node) is skipped."""
-    if connection is None:
-        return []
-    return [node for node in connection["nodes"] if node is not None]
 
 
 def _timestamp(value: str | None) -> datetime | None:

@@ -24,6 +24,7 @@ from typing import Any, Literal, Self
 import duckdb
 import polars as pl
 
+from ghsync.ci import PendingCheck
 from ghsync.errors import DatabaseCorrupt, DatabaseLocked, DatabasePathError, WarehouseError
 from ghsync.frames import (
     REPOSITORIES,
@@ -69,11 +70,16 @@ class SyncState:
     last_synced_at: datetime | None = None
     status: str = "running"
     cursor: str | None = None
-    pending_check_runs: tuple[str, ...] = ()
+    pending_check_runs: tuple[PendingCheck, ...] = ()
+    """Head commits whose CI the next run fetches (deferred, or not settled when fetched)."""
     error: str | None = None
     window_since: datetime | None = None
     window_until: datetime | None = None
     """The window of an unfinished session (both None when none is open)."""
+    session_id: str | None = None
+    """The open session's id (None when none is open): part of its checkpoint keys."""
+    page_size: int | None = None
+    """The PR page size that last worked (None: the run's own)."""
 
 
 PageLoad = tuple[PageFrames, SyncState | None]
@@ -188,19 +194,27 @@ class Warehouse:
             for state in states.values():
                 self._write_sync_state(state)
 
-    def replace_check_runs(self, frames: CheckFrames, sync_state: SyncState | None = None) -> None:
-        """Load check runs fetched after their PRs' page, in one transaction: each target PR's
-        check runs and statuses are replaced; `sync_state` is written with them if given."""
+    def replace_check_runs(self, frames: CheckFrames, sync_state: SyncState | None = None) -> int:
+        """Load check runs fetched apart from their PRs' page, in one transaction: each target
+        PR's check runs and statuses are replaced; `sync_state` is written with them if given.
+        Returns how many of the target PRs' rows changed."""
         with self._frames() as register, self._transaction():
             register(
                 page_check_targets=frames.targets,
                 page_check_runs=frames.check_runs,
                 page_commit_statuses=frames.commit_statuses,
             )
+            changed = self._con.execute(read_statement("check_changes")).fetchone()
             self._con.execute(read_statement("check_keys"))
             self._replace_rows(["check_runs", "commit_statuses"], frames.targets.n_unique())
             if sync_state is not None:
                 self._write_sync_state(sync_state)
+        return int(changed[0]) if changed else 0
+
+    def open_heads(self, repo: str, updated_since: datetime) -> list[PendingCheck]:
+        """The head commits of `repo`'s open PRs updated at or after `updated_since`."""
+        rows = self._fetch("open_heads", {"repo": repo, "since": updated_since})
+        return [PendingCheck(number, commit_id) for number, commit_id in rows]
 
     def upsert_repositories(self, frame: pl.DataFrame) -> None:
         """Insert or replace rows of `repositories` (schema `ghsync.frames.REPOSITORIES`)."""
@@ -214,9 +228,12 @@ class Warehouse:
         rows = self._fetch("read_sync_state", {"repo": repo})
         if not rows:
             return None
-        repo_, watermark, synced, status, cursor, pending, error, since, until = rows[0]
+        repo_, watermark, synced, status, cursor, pending, error, since, until, session, size = (
+            rows[0]
+        )
+        checks = tuple(PendingCheck.decode(entry) for entry in pending or ())
         return SyncState(
-            repo_, watermark, synced, status, cursor, tuple(pending or ()), error, since, until
+            repo_, watermark, synced, status, cursor, checks, error, since, until, session, size
         )
 
     def write_sync_state(self, state: SyncState) -> None:
@@ -252,7 +269,7 @@ class Warehouse:
     def _write_sync_state(self, state: SyncState) -> None:
         self._con.execute(
             read_statement("write_sync_state"),
-            {**asdict(state), "pending_check_runs": list(state.pending_check_runs)},
+            {**asdict(state), "pending_check_runs": [p.encode() for p in state.pending_check_runs]},
         )
 
     def _ai_rules(self) -> pl.DataFrame:

@@ -1,4 +1,9 @@
-"""Changes between syncs (admin endpoint): what a busy team does to its pull requests."""
+"""Changes between syncs (admin endpoint): what a busy team does to its pull requests.
+
+PR events (reviews, pushes, labels, state changes) move the PR's updatedAt; CI events (checks
+queued, finished or re-run, statuses posted) do not, as on GitHub: a sync learns of them only by
+asking about the commit again. A push leaves its CI running, until `finish_checks`.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,8 @@ from ghsync.emulator.history import (
     add_review,
     close_pull_request,
     fill_pull_request,
+    finish_ci,
+    post_status,
     recount,
     settle_suite,
     touch,
@@ -28,6 +35,9 @@ ACTIONS = (
     "merge",
     "close",
     "rerun_checks",
+    "queue_checks",
+    "finish_checks",
+    "post_status",
     "remove_label",
     "add_label",
     "remove_file",
@@ -78,16 +88,36 @@ def _open(world: World, repo: Obj, rng: random.Random, at: datetime) -> Obj:
     return pr
 
 
+def _head(pr: Obj) -> Obj:
+    head: Obj = pr["commits"][-1]["commit"]
+    return head
+
+
 def _rerun_checks(world: World, pr: Obj, rng: random.Random, at: datetime) -> None:
-    """Re-run the head commit's first check: a new run of the same name (history kept)."""
-    head = pr["commits"][-1]["commit"]
+    """Re-run the head commit's first check: a new run of the same name starts (the finished
+    one stays in the history). Like all CI, it leaves the PR's updatedAt alone, as GitHub does."""
+    head = _head(pr)
     if not head["checkSuites"]:
-        add_check_suites(world, head, at, rng)
-    else:
-        suite = head["checkSuites"][0]
-        add_check_run(world, suite, suite["checkRuns"][0]["name"], at, rng, conclusion="SUCCESS")
-        settle_suite(suite)
-    touch(pr, at)
+        add_check_suites(world, head, at, rng, finished=False)
+        return
+    suite = head["checkSuites"][0]
+    add_check_run(world, suite, suite["checkRuns"][0]["name"], at, rng, finished=False)
+    settle_suite(suite)
+
+
+def _queue_checks(world: World, pr: Obj, rng: random.Random, at: datetime) -> None:
+    """A new check suite on the head commit, queued: its runs have not started."""
+    add_check_suites(world, _head(pr), at, rng, finished=False, queued=True)
+
+
+def _finish_checks(world: World, pr: Obj, rng: random.Random, at: datetime) -> None:
+    """Every unfinished check run and pending status of the head commit finishes."""
+    finish_ci(_head(pr), at, rng)
+
+
+def _post_status(world: World, pr: Obj, rng: random.Random, at: datetime) -> None:
+    """A legacy CI posts a pending status on the head commit (a build started)."""
+    post_status(world, _head(pr), at, "PENDING")
 
 
 def _add_label(world: World, pr: Obj, rng: random.Random, at: datetime) -> None:
@@ -114,7 +144,7 @@ def _close(world: World, pr: Obj, at: datetime, *, merge: bool) -> None:
 
 def _new_commit(world: World, pr: Obj, rng: random.Random, at: datetime) -> None:
     commit = add_commit(world, pr, at, rng)
-    add_check_suites(world, commit, at, rng, finished=True)
+    add_check_suites(world, commit, at, rng, finished=False)  # CI runs after the push
     pr["files"].append(
         {
             "__typename": "PullRequestChangedFile",
@@ -134,6 +164,9 @@ _CHANGES: dict[str, Any] = {
     "merge": lambda world, pr, rng, at: _close(world, pr, at, merge=True),
     "close": lambda world, pr, rng, at: _close(world, pr, at, merge=False),
     "rerun_checks": _rerun_checks,
+    "queue_checks": _queue_checks,
+    "finish_checks": _finish_checks,
+    "post_status": _post_status,
     "add_label": _add_label,
     "remove_label": _remove_first("labels"),
     "remove_file": _remove_first("files"),

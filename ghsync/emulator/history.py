@@ -1,7 +1,8 @@
 """What happens to a pull request over time: commits, reviews, checks, merges.
 
 Used by the generator (to build a PR's past) and by the activity endpoint (to change it between
-syncs), so generated and live changes have the same shape. Every event moves `updatedAt`.
+syncs), so generated and live changes have the same shape. PR events move `updatedAt` (`touch`);
+CI events (check runs, statuses) never do, as on GitHub.
 """
 
 from __future__ import annotations
@@ -124,8 +125,10 @@ def add_check_suites(
     rng: random.Random,
     runs: int = -1,
     finished: bool = True,
+    queued: bool = False,
 ) -> None:
-    """Check suites of several apps on a commit; some fail, some are re-run (flaky)."""
+    """Check suites of several apps on a commit; some fail, some are re-run (flaky).
+    `finished=False` leaves the runs in progress, `queued` not even started."""
     apps = [APPS[0][1]] + [slug for _, slug in APPS[1:] if rng.random() < 0.5]
     for slug in apps:
         suite = world.register(
@@ -145,8 +148,8 @@ def add_check_suites(
             else [f"matrix ({i:03d})" for i in range(runs)]
         )
         for name in names:
-            add_check_run(world, suite, name, at, rng, finished=finished)
-            if rng.random() < 0.05:  # a flaky check: failed once, passed on re-run
+            add_check_run(world, suite, name, at, rng, finished=finished, queued=queued)
+            if finished and rng.random() < 0.05:  # a flaky check: failed once, passed on re-run
                 suite["checkRuns"][-1]["conclusion"] = "FAILURE"
                 add_check_run(
                     world, suite, name, at + timedelta(minutes=9), rng, conclusion="SUCCESS"
@@ -163,19 +166,22 @@ def add_check_run(
     rng: random.Random,
     *,
     finished: bool = True,
+    queued: bool = False,
     conclusion: str | None = None,
 ) -> Obj:
-    """One check run in a suite; `finished=False` leaves it in progress."""
+    """One check run in a suite; `finished=False` leaves it in progress, `queued` (with
+    finished False) not started."""
     started = at + timedelta(seconds=rng.randint(5, 60))
     done = started + timedelta(seconds=rng.randint(20, 900))
     outcome = conclusion or ("FAILURE" if rng.random() < 0.1 else "SUCCESS")
+    waiting = queued and not finished
     run = world.register(
         "CheckRun",
         name=name,
         checkSuite=suite,
-        status="COMPLETED" if finished else "IN_PROGRESS",
+        status="COMPLETED" if finished else "QUEUED" if waiting else "IN_PROGRESS",
         conclusion=outcome if finished else None,
-        startedAt=iso(started),
+        startedAt=None if waiting else iso(started),
         completedAt=iso(done) if finished else None,
         detailsUrl="https://ci.example/run",
     )
@@ -183,10 +189,31 @@ def add_check_run(
     return run
 
 
+def finish_ci(commit: Obj, at: datetime, rng: random.Random) -> None:
+    """Every unfinished check run of the commit completes at `at` (one in ten fails), its
+    suites settle, and pending statuses turn final."""
+    for suite in commit["checkSuites"]:
+        for run in suite["checkRuns"]:
+            if run["status"] != "COMPLETED":
+                run["status"], run["completedAt"] = "COMPLETED", iso(at)
+                run["startedAt"] = run["startedAt"] or iso(at)
+                run["conclusion"] = "FAILURE" if rng.random() < 0.1 else "SUCCESS"
+        settle_suite(suite)
+    status = commit["status"]
+    for context in status["contexts"] if status else []:
+        if context["state"] == "PENDING":
+            context["state"], context["createdAt"] = "SUCCESS", iso(at)
+            context["description"] = "Build success"
+    if status:
+        status["state"] = combined_state([c["state"] for c in status["contexts"]])
+
+
 def settle_suite(suite: Obj) -> None:
     """A suite's status and conclusion follow its latest run of each name."""
     latest = {run["name"]: run for run in suite["checkRuns"]}.values()
-    if any(run["status"] != "COMPLETED" for run in latest):
+    if latest and all(run["status"] == "QUEUED" for run in latest):
+        suite["status"], suite["conclusion"] = "QUEUED", None
+    elif any(run["status"] != "COMPLETED" for run in latest):
         suite["status"], suite["conclusion"] = "IN_PROGRESS", None
     else:
         failed = any(run["conclusion"] == "FAILURE" for run in latest)
@@ -195,7 +222,12 @@ def settle_suite(suite: Obj) -> None:
 
 def add_statuses(world: World, commit: Obj, at: datetime, rng: random.Random) -> None:
     """Legacy commit statuses (Status API) on a commit."""
-    state = rng.choice(["SUCCESS", "SUCCESS", "FAILURE", "PENDING"])
+    post_status(world, commit, at, rng.choice(["SUCCESS", "SUCCESS", "FAILURE", "PENDING"]))
+
+
+def post_status(world: World, commit: Obj, at: datetime, state: str) -> None:
+    """A status of the `ci/jenkins` context posted on the commit: it replaces that context's
+    earlier one (a combined status shows the latest per context)."""
     context = world.register(
         "StatusContext",
         context="ci/jenkins",
@@ -205,7 +237,19 @@ def add_statuses(world: World, commit: Obj, at: datetime, rng: random.Random) ->
         createdAt=iso(at),
         creator=None,
     )
-    commit["status"] = world.register("Status", state=state, contexts=[context], commit=commit)
+    if commit["status"] is None:
+        commit["status"] = world.register("Status", state=state, contexts=[], commit=commit)
+    status = commit["status"]
+    status["contexts"] = [c for c in status["contexts"] if c["context"] != "ci/jenkins"]
+    status["contexts"].append(context)
+    status["state"] = combined_state([c["state"] for c in status["contexts"]])
+
+
+def combined_state(states: list[str]) -> str:
+    """GitHub's combined status: any error or failure fails it, else any pending is pending."""
+    if any(state in ("ERROR", "FAILURE") for state in states):
+        return "FAILURE"
+    return "PENDING" if any(state == "PENDING" for state in states) else "SUCCESS"
 
 
 def fill_pull_request(

@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from ghsync.errors import ConfigError, SourceChanged
 from ghsync.github.client import GitHubClient
+from ghsync.nodes import CommitChecks
 
 Node = dict[str, Any]
 """A GraphQL object as GitHub answers it (JSON), connections as {nodes, pageInfo, totalCount}."""
@@ -161,10 +162,13 @@ def head_commit_id(pr: Node) -> str | None:
     return nodes[0]["commit"]["id"] if nodes else None
 
 
-async def fetch_check_runs(client: GitHubClient, commit_ids: Sequence[str]) -> dict[str, Node]:
+async def fetch_check_runs(
+    client: GitHubClient, commit_ids: Sequence[str]
+) -> dict[str, CommitChecks]:
     """Complete check suites (every run, re-runs included) and statuses of each commit.
 
-    Returns commit id -> Commit node with `checkSuites.nodes[].checkRuns.nodes` complete.
+    Returns commit id -> Commit node with `checkSuites.nodes[].checkRuns.nodes` complete; a
+    commit GitHub no longer has is left out.
     """
     commits: dict[str, Node] = {}
     for start in range(0, len(commit_ids), BATCH):
@@ -173,7 +177,7 @@ async def fetch_check_runs(client: GitHubClient, commit_ids: Sequence[str]) -> d
             if commit:
                 commits[commit["id"]] = commit
     await _complete_checks(client, list(commits.values()))
-    return commits
+    return cast(dict[str, CommitChecks], commits)  # complete now: the shape records.py maps
 
 
 async def _complete_checks(client: GitHubClient, commits: list[Node]) -> None:

@@ -36,12 +36,18 @@ def assert_equals_truth(db: Path, emulator: Emulator, *repos: str) -> None:
         assert differences(db, truth) == {}, repo
 
 
+def unsettled(pr: dict[str, Any]) -> bool:
+    """Whether the PR's head commit has CI still running in the emulator's truth."""
+    runs = any(run["status"] != "COMPLETED" for run in pr["checkRuns"])
+    return runs or any(status["state"] == "PENDING" for status in pr["statuses"])
+
+
 def snapshot(db: Path) -> dict[str, list[Any]]:
     with duckdb.connect(str(db), read_only=True) as connection:
         return {t: sorted(map(str, connection.execute(q).fetchall())) for t, q in QUERIES.items()}
 
 
-async def test_org_sync_equals_truth_then_unchanged_costs_one_point(
+async def test_org_sync_equals_truth_then_unchanged_costs_one_point_and_the_running_ci(
     emulator: Emulator, tmp_path: Path
 ) -> None:
     db = tmp_path / "w.duckdb"
@@ -57,11 +63,20 @@ async def test_org_sync_equals_truth_then_unchanged_costs_one_point(
     assert any(len(pr["checkRuns"]) > 100 for pr in heavy)
     before = snapshot(db)
     emulator.reset_stats()
-    again = await sync_repos(repos=["acme/repo-1", "acme/repo-2", "acme/empty"], db=str(db))
+    repos = ["acme/repo-1", "acme/repo-2", "acme/empty"]
+    again = await sync_repos(repos=repos, db=str(db), ci_recheck_days=0)
     assert {o.state for o in again} == {"unchanged"}
+    # One metadata query for the three, and per repository one CheckRuns query for the head
+    # commits whose CI was still running (GitHub would not bump their PRs when it finishes).
+    running = {
+        repo: sum(1 for pr in emulator.truth(repo)["pullRequests"] if unsettled(pr))
+        for repo in ("acme/repo-1", "acme/repo-2")
+    }
+    assert all(running.values())
     stats = emulator.stats()
-    assert stats["counters"]["graphql_requests"] == 1
-    assert stats["points_total"] == 1
+    ops = {k: v for k, v in stats["counters"].items() if k.startswith("op:")}
+    assert ops == {"op:RepoMetadata": 1, "op:CheckRuns": 2}
+    assert {o.repo: o.ci_repolled for o in again} == {**running, "acme/empty": 0}
     assert snapshot(db) == before
 
 

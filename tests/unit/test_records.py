@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from ghsync.ci import PendingCheck
 from ghsync.records import check_run_frames, map_repositories, page_frames, reviewer_name
 from ghsync.warehouse import SyncState, Warehouse
 
@@ -94,6 +95,7 @@ def pr_node(number: int, **fields: Any) -> dict[str, Any]:
 def commit_checks(number: int) -> dict[str, Any]:
     suite = {
         "id": "CS_1",
+        "status": "IN_PROGRESS",
         "app": {"name": "GitHub Actions", "slug": "github-actions"},
         "checkRuns": connection(
             {
@@ -116,7 +118,7 @@ def commit_checks(number: int) -> dict[str, Any]:
             },
         ),
     }
-    orphan = {"id": "CS_2", "app": None, "checkRuns": connection()}
+    orphan = {"id": "CS_2", "status": "COMPLETED", "app": None, "checkRuns": connection()}
     return {
         "id": f"C_head{number}",
         "oid": f"oid{number}",
@@ -162,6 +164,7 @@ def test_pull_request_row() -> None:
             "assignees": ["bob"],
             "linked_issues": [41, 42],
             "requested_reviewers": ["carol", "acme/core"],
+            "head_commit_id": "C_head7",
         }
     ]
 
@@ -272,15 +275,16 @@ def test_repositories() -> None:
 def test_mapped_page_and_deferred_checks_load(tmp_path: Path) -> None:
     with Warehouse.open(tmp_path / "w.duckdb") as warehouse:
         frames, _ = page_frames(REPO, [pr_node(7), pr_node(8)])  # type: ignore[list-item]
-        pending = SyncState(REPO, pending_check_runs=("7:C_head7", "8:C_head8"))
+        heads = [PendingCheck(7, "C_head7"), PendingCheck(8, "C_head8")]
+        pending = SyncState(REPO, pending_check_runs=tuple(heads))
         warehouse.upsert_page(frames, pending)
         metrics = warehouse.query("SELECT number, ci_state, ai_signals FROM pr_metrics ORDER BY 1")
         assert metrics.rows() == [(7, None, ["coauthor:Claude"]), (8, None, ["coauthor:Claude"])]
 
-        heads = {"C_head7": 7, "C_head8": 8}
+        assert warehouse.read_sync_state(REPO) == pending
         checks = check_run_frames(REPO, heads, {"C_head7": commit_checks(7)})  # type: ignore[dict-item]
         assert checks.targets.rows() == [(REPO, 7), (REPO, 8)]
-        warehouse.replace_check_runs(checks, SyncState(REPO))
+        assert warehouse.replace_check_runs(checks, SyncState(REPO)) == 1  # 8 had none, has none
         ci = warehouse.query("SELECT number, ci_state FROM pr_metrics ORDER BY 1").rows()
         assert ci == [(7, "PENDING"), (8, None)]  # "test" failed, its re-run is in progress
         assert warehouse.read_sync_state(REPO) == SyncState(REPO)
@@ -297,8 +301,10 @@ def test_mapped_page_and_deferred_checks_load(tmp_path: Path) -> None:
                 "completedAt": None,
             }
         ]
-        warehouse.replace_check_runs(check_run_frames(REPO, {"C_head7": 7}, {"C_head7": rerun}))  # type: ignore[dict-item]
+        again = check_run_frames(REPO, heads[:1], {"C_head7": rerun})  # type: ignore[dict-item]
+        assert warehouse.replace_check_runs(again) == 1
         assert warehouse.query("SELECT check_run_id FROM check_runs").rows() == [(503,)]
+        assert warehouse.replace_check_runs(again) == 0  # the same answer again changes nothing
         assert warehouse.query("SELECT ci_state FROM pr_metrics WHERE number = 7").item() == (
             "SUCCESS"
         )

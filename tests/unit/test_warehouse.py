@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from ghsync.errors import WarehouseError
+from ghsync.ci import PendingCheck
 from ghsync.frames import CHILD_SCHEMAS, PULL_REQUESTS, REPOSITORIES, empty_frame
 from ghsync.sql_files import list_migrations
 from ghsync.warehouse import SyncState, Warehouse
@@ -213,8 +214,12 @@ def test_sync_state_round_trips(warehouse: Warehouse) -> None:
         last_synced_at=at(2),
         status="failed",
         cursor="Y3Vyc29y",
-        pending_check_runs=("C_1", "C_2"),
+        pending_check_runs=(PendingCheck(3, "C_1"), PendingCheck(4, "C_2")),
         error="boom",
+        window_since=at(0),
+        window_until=at(1),
+        session_id="5f1e",
+        page_size=25,
     )
     warehouse.write_sync_state(state)
     assert warehouse.read_sync_state(REPO) == state
