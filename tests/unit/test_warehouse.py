@@ -7,8 +7,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ghsync.errors import WarehouseError
 from ghsync.ci import PendingCheck
+from ghsync.errors import WarehouseError
 from ghsync.frames import CHILD_SCHEMAS, PULL_REQUESTS, REPOSITORIES, empty_frame
 from ghsync.sql_files import list_migrations
 from ghsync.warehouse import SyncState, Warehouse
