@@ -6,7 +6,9 @@ token, reset time, path). Callers branch on the two halves:
     GhsyncError
     ├── RetriableError            worth another try, later or elsewhere
     │   ├── SecondaryRateLimited  GitHub's secondary limit outlasted the client's attempts
-    │   ├── ServerTimeout         502/504 or a timeout message: ask again with a smaller page
+    │   ├── QueryTooHeavy         GitHub could not answer it whole: ask again smaller
+    │   │   ├── ServerTimeout     502/504 or a timeout message
+    │   │   └── ResourceLimited   200, partial data, "resource limits ... exceeded"
     │   ├── ServerError           other 5xx or a malformed answer
     │   ├── ConnectionFailed      no answer (refused, dropped, reset)
     │   └── SourceChanged         an object vanished between two requests of one fetch
@@ -63,19 +65,37 @@ class SecondaryRateLimited(RetriableError):
         self.retry_after = retry_after
 
 
-class ServerTimeout(RetriableError):
-    """GitHub timed out (502/504): the query is too heavy; ask again with a smaller page."""
+class QueryTooHeavy(RetriableError):
+    """GitHub could not answer a query this heavy: ask again with a smaller page or batch."""
+
+    reason = "could not answer the query whole"
 
     def __init__(self, operation: str, page_size: int | None) -> None:
         hint = f"; retry with first: {max(1, page_size // 2)}" if page_size else ""
-        super().__init__(f"{operation}: GitHub timed out computing the answer{hint}")
+        super().__init__(f"{operation}: GitHub {self.reason}{hint}")
         self.operation = operation
         self.page_size = page_size
 
     @property
     def smaller_page_size(self) -> int | None:
-        """Half the page size that timed out (at least 1), or None when the query has none."""
+        """Half the page size that was too heavy (at least 1), or None when the query has none."""
         return max(1, self.page_size // 2) if self.page_size else None
+
+
+class ServerTimeout(QueryTooHeavy):
+    """GitHub timed out (502/504)."""
+
+    reason = "timed out computing the answer"
+
+
+class ResourceLimited(QueryTooHeavy):
+    """GitHub answered part of the query: it exceeded the resource limits (since 2025-09;
+    HTTP 200, some fields null). The nulls are not data: the answer is dropped."""
+
+    reason = (
+        "answered only part of it: the query exceeded GitHub's resource limits"
+        " (the partial answer was dropped)"
+    )
 
 
 class ServerError(RetriableError):

@@ -25,6 +25,9 @@ class FaultConfig:
     """Queries whose worst-case nodeCount exceeds this answer 502 (GitHub's 10 s timeout)."""
     timeout_body: TimeoutBody = "mixed"
     """502 body: JSON 'Something went wrong ... timeout', GitHub's HTML page, or alternating."""
+    resource_limit_node_threshold: int | None = None
+    """Queries whose worst-case nodeCount exceeds this answer 200 with partial data (a few
+    connections null, each with a RESOURCE_LIMITS_EXCEEDED error): GitHub's resource limits."""
     error_rate: float = 0.0
     """Share of requests answered by a random 500, 502 or 503."""
     drop_rate: float = 0.0

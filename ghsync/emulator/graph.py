@@ -8,7 +8,7 @@ the emulator does not model fails loudly instead of answering null.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -49,6 +49,10 @@ class RequestContext:
     denied_repos: dict[str, str]
     dry_run: bool = False
     nodes_returned: int = 0
+    connections: int = 0
+    """Connections resolved so far, in execution order (counted from 1)."""
+    exhausted: set[int] = field(default_factory=set)
+    """Which of them run out of resources: they answer null with RESOURCE_LIMITS_EXCEEDED."""
 
 
 @cache
@@ -115,6 +119,10 @@ DENIAL_MESSAGES = {
     "token has only been granted the: ['read:org'] scopes. Please modify your token's scopes at: "
     "https://github.com/settings/tokens.",
 }
+RESOURCE_LIMITS_TYPE = "RESOURCE_LIMITS_EXCEEDED"
+RESOURCE_LIMITS_MESSAGE = "Resource limits for this query exceeded."
+"""GitHub's docs name no type for it; public threads quote this type and message, with the
+`path` of the field GitHub gave up on and that field null (or its nearest nullable parent)."""
 Resolver = Callable[..., Any]
 Info = GraphQLResolveInfo[RequestContext]
 PAGING = {"first", "last", "after", "before"}
@@ -162,6 +170,9 @@ def _page(
     args: dict[str, Any],
     descending: bool = False,
 ) -> Obj:
+    context.connections += 1
+    if context.connections in context.exhausted:
+        raise GitHubError(RESOURCE_LIMITS_TYPE, RESOURCE_LIMITS_MESSAGE)
     try:
         result = connection(items, keys, args, descending=descending)
     except (CursorError, TypeError) as error:

@@ -4,12 +4,13 @@ Order of checks per GraphQL request, as GitHub answers: credentials (401), injec
 (dropped connection, secondary storm), concurrent requests per account (secondary 403/429),
 syntax and schema validation, pagination rules, primary budget (200 + RATE_LIMITED), points per
 minute per account (secondary), then the charge, random 5xx and heavy-query timeouts (502, both
-still cost points, as on GitHub), execution and latency.
+still cost points, as on GitHub), execution (partial over the resource limit) and latency.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 import uuid
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from graphql import DocumentNode, FragmentDefinitionNode, get_operation_ast
+from graphql import DocumentNode, ExecutionResult, FragmentDefinitionNode, get_operation_ast
 
 from ghsync.emulator import graph
 from ghsync.emulator.activity import ActivityError, apply_activity
@@ -145,7 +146,9 @@ async def _answer_graphql(
         and cost.node_count > faults.timeout_node_threshold
     ):
         return _timeout(state, budget)
-    return await _execute(state, document, variables, operation_name, cost, token, budget)
+    limit = faults.resource_limit_node_threshold
+    limited = limit is not None and cost.node_count > limit
+    return await _execute(state, document, variables, operation_name, cost, token, budget, limited)
 
 
 async def _execute(
@@ -156,6 +159,7 @@ async def _execute(
     cost: QueryCost,
     token: str,
     budget: Budget,
+    limited: bool,
 ) -> web.Response:
     rate_limit = {
         "cost": cost.points,
@@ -169,15 +173,38 @@ async def _execute(
     denied = {repo.lower(): kind for repo, kind in state.faults.denied_repos.items()}
     context = graph.RequestContext(state.world, viewer, rate_limit, denied, dry_run=cost.dry_run)
     result = graph.run(document, variables, operation_name, context)
+    if limited:
+        context, result = _out_of_resources(state, document, variables, operation_name, context)
     body: dict[str, Any] = {"data": result.data}
-    if result.errors:
-        body["errors"] = [graph.format_error(error) for error in result.errors]
+    errors = [graph.format_error(error) for error in result.errors or ()]
+    if limited and not context.connections:  # nothing to give up on: the error alone says so
+        errors.append(
+            {"type": graph.RESOURCE_LIMITS_TYPE, "message": graph.RESOURCE_LIMITS_MESSAGE}
+        )
+    if errors:
+        body["errors"] = errors
     delay = state.faults.latency_ms + state.faults.latency_per_node_ms * context.nodes_returned
     if delay:
         state.stats["latency_ms"] += round(delay)
         await asyncio.sleep(delay / 1000)
-    state.stats["ok"] += 1
+    state.stats["resource_limited" if limited else "ok"] += 1
     return json_response(body, headers=budget.headers("graphql"))
+
+
+def _out_of_resources(
+    state: EmulatorState,
+    document: DocumentNode,
+    variables: dict[str, Any],
+    operation_name: str | None,
+    whole: graph.RequestContext,
+) -> tuple[graph.RequestContext, ExecutionResult]:
+    """The query again, as GitHub answers one over its resource limits: mostly fine, but up to
+    three of its connections (a seeded choice, never the first) null with an error each; a
+    non-null one nulls its parent (a whole PR of a page, a whole item of a batch)."""
+    later = range(2, whole.connections + 1)
+    exhausted = set(state.rng.sample(later, min(3, len(later)))) if later else {1}
+    partial = dataclasses.replace(whole, nodes_returned=0, connections=0, exhausted=exhausted)
+    return partial, graph.run(document, variables, operation_name, partial)
 
 
 def _timeout(state: EmulatorState, budget: Budget) -> web.Response:

@@ -37,8 +37,10 @@ from ghsync.errors import (
     GhsyncError,
     InsufficientScopes,
     QueryRejected,
+    QueryTooHeavy,
     RepoForbidden,
     RepoNotFound,
+    ResourceLimited,
     SecondaryRateLimited,
     ServerError,
     ServerTimeout,
@@ -73,6 +75,10 @@ _ACCESS_ERRORS: dict[Kind, type[AccessDenied]] = {
     Kind.NOT_FOUND: RepoNotFound,
     Kind.FORBIDDEN: RepoForbidden,
     Kind.INSUFFICIENT_SCOPES: InsufficientScopes,
+}
+_TOO_HEAVY: dict[Kind, type[QueryTooHeavy]] = {
+    Kind.TIMEOUT: ServerTimeout,
+    Kind.RESOURCE_LIMITED: ResourceLimited,
 }
 
 
@@ -144,8 +150,9 @@ class GitHubClient:
 
         Primary limits and 401s move the request to another token (the pool waits or raises
         TokensExhausted / AllTokensInvalid); secondary limits, 5xx and dropped connections are
-        retried up to `max_attempts`; a timeout of a query with `pageSize` > 1 raises
-        ServerTimeout at once, so the caller asks again with `smaller_page_size`.
+        retried up to `max_attempts`; a timeout or a partial answer over the resource limits
+        (QueryTooHeavy) of a query with `pageSize` > 1 raises at once, so the caller asks again
+        with `smaller_page_size`. A partial answer is never returned.
         """
         variables = dict(variables or {})
         return await self._run(operation, load_operation(operation), variables, partial=False)
@@ -156,19 +163,24 @@ class GitHubClient:
         """Run a batched operation (one alias per item); None for items GitHub could not
         resolve (NOT_FOUND / FORBIDDEN), so one missing repository does not sink the batch.
 
-        A batch that times out is heavy as a big page is: it is split in halves at once, and
-        the halves asked in turn (down to single items, which are retried as any query).
+        A batch that times out or exceeds the resource limits is heavy as a big page is: it is
+        split in halves at once, and the halves asked in turn (down to single items, which are
+        retried as any query).
         """
         document = build_batch(operation, len(items))
         variables = batch_variables(items)
         try:
             data = await self._run(operation, document, variables, partial=True, split=len(items))
-        except ServerTimeout:
+        except QueryTooHeavy as heavy:
             if len(items) < 2:
                 raise
             half = len(items) // 2
             log.warning(
-                "%s timed out for %d items: asking %d at a time", operation, len(items), half
+                "%s for %d items: GitHub %s; asking %d at a time",
+                operation,
+                len(items),
+                heavy.reason,
+                half,
             )
             return [
                 *await self.execute_batch(operation, items[:half]),
@@ -179,7 +191,8 @@ class GitHubClient:
     async def execute_page(
         self, operation: str, variables: Mapping[str, Any], page_size: int
     ) -> tuple[dict[str, Any], int]:
-        """Run a paged operation; on timeout halve `pageSize` and ask again, same cursor.
+        """Run a paged operation; when it is too heavy (a timeout, a partial answer over the
+        resource limits) halve `pageSize` and ask again, same cursor.
 
         Returns the data and the page size that worked (use it for the next pages).
         """
@@ -187,12 +200,16 @@ class GitHubClient:
             try:
                 data = await self.execute(operation, {**variables, "pageSize": page_size})
                 return data, page_size
-            except ServerTimeout as timeout:
-                smaller = timeout.smaller_page_size
+            except QueryTooHeavy as heavy:
+                smaller = heavy.smaller_page_size
                 if smaller is None or smaller >= page_size:
                     raise
                 log.warning(
-                    "%s timed out at pageSize %d: retrying with %d", operation, page_size, smaller
+                    "%s at pageSize %d: GitHub %s; retrying with %d",
+                    operation,
+                    page_size,
+                    heavy.reason,
+                    smaller,
                 )
                 page_size = smaller
 
@@ -218,8 +235,8 @@ class GitHubClient:
         partial: bool,
         split: int = 1,
     ) -> dict[str, Any]:
-        """Send until an answer is usable; `split` > 1 (a batch's items): a timeout raises at
-        once, as for a page that can shrink."""
+        """Send until an answer is usable; `split` > 1 (a batch's items): a query too heavy
+        raises at once, as for a page that can shrink."""
         failures = secondaries = 0
         while True:
             token = await self.pool.choose()
@@ -247,7 +264,7 @@ class GitHubClient:
                 log.info("%s: %s (secondary limit %d)", operation, error, secondaries)
                 continue
             failures += 1
-            shrink = isinstance(error, ServerTimeout) and (error.page_size or split) > 1
+            shrink = isinstance(error, QueryTooHeavy) and (error.page_size or split) > 1
             if isinstance(error, FatalError) or shrink or failures >= self.max_attempts:
                 raise error
             await self.pool.clock.sleep(backoff_delay(failures - 1, self._rand, self._retry_base))
@@ -277,8 +294,8 @@ class GitHubClient:
     def _failure(
         self, operation: str, variables: Mapping[str, Any], token: Token, verdict: Verdict
     ) -> GhsyncError:
-        """The error for a failed answer, raised at once (fatal errors; a timeout of a page
-        that can shrink) or after the last attempt."""
+        """The error for a failed answer, raised at once (fatal errors; a page or batch too
+        heavy that can shrink) or after the last attempt."""
         kind, message = verdict.kind, verdict.message
         if kind in _ACCESS_ERRORS:
             return _ACCESS_ERRORS[kind](describe_target(variables), message)
@@ -289,10 +306,10 @@ class GitHubClient:
                 f"{self.graphql_url} {message}: check GITHUB_GRAPHQL_URL (GitHub Enterprise "
                 "Server: https://HOST/api/graphql)"
             )
-        if kind is Kind.TIMEOUT:
+        if kind in _TOO_HEAVY:
             page_size = variables.get("pageSize")
             shrinkable = isinstance(page_size, int) and page_size > 1
-            return ServerTimeout(operation, page_size if shrinkable else None)
+            return _TOO_HEAVY[kind](operation, page_size if shrinkable else None)
         if kind is Kind.SECONDARY:
             return SecondaryRateLimited(token.mask, verdict.retry_after)
         if kind is Kind.CONNECTION:

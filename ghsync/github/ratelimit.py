@@ -20,6 +20,10 @@ SECONDARY_MAX_PAUSE = 15 * 60.0
 _SECONDARY_MARKERS = ("secondary rate limit", "abuse detection")
 _TIMEOUT_MARKERS = ("timeout", "couldn't respond to your request in time")
 _PRIMARY_TYPES = {"RATE_LIMITED", "RATE_LIMIT"}
+_RESOURCE_LIMIT_TYPE = "RESOURCE_LIMIT"
+"""Part of the type of a partial answer's error (RESOURCE_LIMITS_EXCEEDED as quoted in public
+threads; GitHub's docs name none), so a variant of the type is recognised too."""
+_RESOURCE_LIMIT_MARKER = "resource limit"
 
 
 class Kind(StrEnum):
@@ -29,6 +33,9 @@ class Kind(StrEnum):
     PRIMARY = "primary"
     SECONDARY = "secondary"
     TIMEOUT = "timeout"
+    RESOURCE_LIMITED = "resource_limited"
+    """200 with partial data and a "resource limits ... exceeded" error (GitHub since 2025-09):
+    the nulls in it are not data. Asked again smaller, as for a timeout."""
     SERVER_ERROR = "server_error"
     CONNECTION = "connection"
     UNAUTHORIZED = "unauthorized"
@@ -172,6 +179,8 @@ def classify(answer: Answer, now: float) -> Verdict:
 
     Primary: RATE_LIMITED / RATE_LIMIT (whatever the status), or 403/429 with remaining 0.
     Secondary: the secondary message (any status), or 403/429 with retry-after or no reason.
+    Resource limited: an error whose type holds RESOURCE_LIMIT or whose message says "resource
+    limit" (any case), whatever else the answer holds (data, NOT_FOUND items): it is partial.
     Not GraphQL: a 2xx body that is not JSON (an HTML page where the API should be).
     """
     messages = _messages(answer.errors)
@@ -188,6 +197,8 @@ def classify(answer: Answer, now: float) -> Verdict:
         if retry_after is None and _int_header(answer.headers, "x-ratelimit-remaining") == 0:
             return Verdict(Kind.PRIMARY, f"HTTP {answer.status} with x-ratelimit-remaining 0")
         return Verdict(Kind.SECONDARY, f"HTTP {answer.status}", retry_after)
+    if _RESOURCE_LIMIT_MARKER in lowered or any(_RESOURCE_LIMIT_TYPE in t.upper() for t in types):
+        return Verdict(Kind.RESOURCE_LIMITED, messages)
     content_type = (_header(answer.headers, "content-type") or "no content type").split(";")[0]
     if answer.malformed and answer.status is None and "json" not in content_type:
         return Verdict(Kind.NOT_GRAPHQL, f"answered {content_type}, not GraphQL")

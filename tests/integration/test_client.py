@@ -18,6 +18,7 @@ from ghsync.errors import (
     ConnectionFailed,
     QueryRejected,
     RepoNotFound,
+    ResourceLimited,
     ServerTimeout,
     TokensExhausted,
 )
@@ -242,6 +243,42 @@ async def test_timeout_tells_the_caller_the_smaller_page_size() -> None:
             await client.execute("PullRequestPage", {**REPO, "pageSize": 100})
     assert caught.value.smaller_page_size == 50
     assert "first: 50" in str(caught.value)
+
+
+NESTED = ("labels", "assignees", "closingIssuesReferences", "reviewRequests", "reviews", "commits")
+
+
+async def test_a_partial_answer_over_the_resource_limit_is_asked_again_smaller() -> None:
+    faults = FaultConfig(resource_limit_node_threshold=6000)  # a page of 50: 11,100 nodes
+    async with serve(prs=60, faults=faults) as emu, connect(emu) as client:
+        data, size = await client.execute_page("PullRequestPage", REPO, 50)
+        assert emu.stats()["counters"]["resource_limited"] == 1
+    prs = data["repository"]["pullRequests"]["nodes"]
+    assert size == 25 and len(prs) == 25
+    assert all(pr is not None and all(pr[field] is not None for field in NESTED) for pr in prs)
+    assert client.answers == {Kind.RESOURCE_LIMITED: 1, Kind.OK: 1}
+
+
+async def test_a_batch_over_the_resource_limit_is_split_not_taken_as_missing_items() -> None:
+    faults = FaultConfig(resource_limit_node_threshold=2)  # RepoMetadata: one node per item
+    async with serve(faults=faults) as emu, connect(emu) as client:
+        answers = await client.execute_batch("RepoMetadata", [REPO] * 4)
+    assert [a["nameWithOwner"] if a else None for a in answers] == ["acme/repo-1"] * 4
+    assert client.answers == {Kind.RESOURCE_LIMITED: 1, Kind.OK: 2}
+
+
+async def test_over_the_resource_limit_even_at_one_item_ends_in_a_clear_error() -> None:
+    """Halving stops at 1; one PR (222 nodes) or one repository still over: retried as a
+    timeout would be (max_attempts), then ResourceLimited, no endless loop."""
+    faults = FaultConfig(resource_limit_node_threshold=0)
+    async with serve(faults=faults) as emu, connect(emu) as client:
+        with pytest.raises(ResourceLimited, match="resource limits") as page:
+            await client.execute_page("PullRequestPage", REPO, 8)
+        assert client.answers == {Kind.RESOURCE_LIMITED: 3 + 5}  # 8, 4, 2; then 1 five times
+        with pytest.raises(ResourceLimited, match="resource limits"):
+            await client.execute_batch("RepoMetadata", [REPO] * 2)
+    assert client.answers == {Kind.RESOURCE_LIMITED: 8 + 1 + 5}
+    assert page.value.smaller_page_size is None
 
 
 async def test_token_revoked_mid_run_is_dropped_and_the_others_continue() -> None:

@@ -25,8 +25,8 @@ from tests.conftest import QUIET
 from tests.integration.truth import differences
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
-FAULTS = ("secondary", "timeouts", "http_500", "http_502", "http_503", "dropped",
-          "unauthorized", "rate_limited")  # fmt: skip
+FAULTS = ("secondary", "timeouts", "resource_limited", "http_500", "http_502", "http_503",
+          "dropped", "unauthorized", "rate_limited")  # fmt: skip
 """Emulator counters of answers that make the client ask again: the scenario's retries."""
 
 

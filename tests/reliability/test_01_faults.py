@@ -1,5 +1,6 @@
-"""Scenarios 1-3: GitHub's bad hours (secondary-limit storms, heavy-query timeouts, random 5xx
-and dropped connections) end with the warehouse equal to the truth."""
+"""Scenarios 1-3: GitHub's bad hours (secondary-limit storms, heavy-query timeouts, partial
+answers over resource limits, random 5xx and dropped connections) end with the warehouse equal
+to the truth."""
 
 from __future__ import annotations
 
@@ -41,6 +42,27 @@ async def test_heavy_queries_time_out_and_pages_shrink(scenario: Scenario, tmp_p
     assert outcome.state == "synced"
     counters = emulator.stats()["counters"]
     assert counters["timeouts"] >= 2  # one JSON, one HTML
+    assert outcome.pages >= 50 // 6
+    assert_equals_truth(db, emulator, "acme/repo-1")
+
+
+@pytest.mark.scenario("2. Partial answers over resource limits")
+async def test_partial_answers_over_resource_limits_are_never_stored(
+    scenario: Scenario, tmp_path: Path
+) -> None:
+    """Over 1,500 nodes answers 200 with a few connections null (whole PRs of a page, nested
+    lists) and RESOURCE_LIMITS_EXCEEDED errors: pages of 25 PRs (5,550 nodes) and 12 (2,664)
+    are partial, one of 6 (1,332) is whole. Before the client knew it, the repository failed
+    with nothing loaded."""
+    faults = FaultConfig(resource_limit_node_threshold=1500)
+    emulator = scenario.emulator(
+        EmulatorConfig(seed=103, repos=1, prs=50, tokens=fake_tokens("t"), faults=faults)
+    )
+    db = tmp_path / "w.duckdb"
+    [outcome] = await sync_repos(repos=["acme/repo-1"], days_back=None, db=str(db), page_size=25)
+    assert outcome.state == "synced", outcome.error
+    counters = emulator.stats()["counters"]
+    assert counters["resource_limited"] >= 2
     assert outcome.pages >= 50 // 6
     assert_equals_truth(db, emulator, "acme/repo-1")
 

@@ -34,6 +34,11 @@ TIMEOUT_MESSAGE = (
     "or it could be a GitHub bug. Please include `A1B2` when reporting this issue."
 )
 
+RESOURCE_LIMITS = {
+    "type": "RESOURCE_LIMITS_EXCEEDED",
+    "message": "Resource limits for this query exceeded.",
+}
+
 
 def test_quota_headers_are_read_case_insensitively() -> None:
     assert parse_quota_headers(QUOTA_HEADERS) == Quota(5000, 4990, 1_700_003_600.0, 10)
@@ -187,6 +192,33 @@ CASES: list[tuple[str, Answer, Kind]] = [
         "pagination-misuse",
         answer(errors=[{"message": "Requesting 101 records on the connection exceeds the limit"}]),
         Kind.QUERY_ERROR,
+    ),
+    (
+        "resource-limits-typed-partial",
+        answer(errors=[{**RESOURCE_LIMITS, "path": ["repository", "pullRequests"]}], has_data=True),
+        Kind.RESOURCE_LIMITED,
+    ),
+    (
+        "resource-limits-message-only",
+        answer(errors=[{"message": RESOURCE_LIMITS["message"]}], has_data=True),
+        Kind.RESOURCE_LIMITED,
+    ),
+    (
+        "resource-limits-other-wording",
+        answer(errors=[{"message": "This query exceeded a Resource Limit; results are partial"}]),
+        Kind.RESOURCE_LIMITED,
+    ),
+    (
+        "resource-limits-type-only",
+        answer(errors=[{"type": "RESOURCE_LIMIT_EXCEEDED", "message": "Query too big"}]),
+        Kind.RESOURCE_LIMITED,
+    ),
+    (
+        "resource-limits-beside-not-found",  # a batch with a null item is not a partial OK
+        answer(
+            errors=[{"type": "NOT_FOUND", "message": "Could not"}, RESOURCE_LIMITS], has_data=True
+        ),
+        Kind.RESOURCE_LIMITED,
     ),
     ("400", answer(400), Kind.QUERY_ERROR),
     (

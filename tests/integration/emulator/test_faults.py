@@ -1,15 +1,17 @@
-"""Injected faults: timeouts on heavy queries, random 5xx, dropped connections, latency."""
+"""Injected faults: timeouts and resource limits on heavy queries, random 5xx, dropped
+connections, latency."""
 
 from __future__ import annotations
 
 import socket
 import time
 import urllib.error
+from typing import Any
 
 import pytest
 
 from ghsync.emulator import Emulator, EmulatorConfig, FaultConfig, running_emulator
-from tests.integration.emulator.conftest import graphql, sample
+from tests.integration.emulator.conftest import graphql, http, sample
 
 PAGE = {"owner": "acme", "name": "repo-1"}
 
@@ -24,6 +26,40 @@ def test_heavy_query_times_out_with_json_and_html_bodies(fresh: Emulator) -> Non
     assert fresh.stats()["points_total"] == 8  # timeouts still cost points
     light = graphql(fresh, sample("pr_page"), {**PAGE, "first": 25})  # 5,525 nodes
     assert light.status == 200
+
+
+def _at(data: Any, path: list[str | int]) -> Any:
+    """The value at an error's path; None as soon as a step is null."""
+    for step in path:
+        if data is None:
+            return None
+        data = data[step]
+    return data
+
+
+def test_over_the_resource_limit_answers_200_with_partial_data_and_costs_points(
+    fresh: Emulator,
+) -> None:
+    whole = graphql(fresh, sample("pr_page"), {**PAGE, "first": 6}).json()["data"]  # 1,326 nodes
+    set_faults = http(f"{fresh.url}/_emulator/faults", {"resource_limit_node_threshold": 1000})
+    assert set_faults.json()["resource_limit_node_threshold"] == 1000
+    fresh.reset_stats()
+    answer = graphql(fresh, sample("pr_page"), {**PAGE, "first": 6})
+    assert answer.status == 200
+    data, errors = answer.json()["data"], answer.json()["errors"]
+    assert {(e["type"], e["message"]) for e in errors} == {
+        ("RESOURCE_LIMITS_EXCEEDED", "Resource limits for this query exceeded.")
+    }
+    assert all(_at(data, e["path"]) is None for e in errors)  # GitHub gave up there
+    prs, whole_prs = (d["repository"]["pullRequests"]["nodes"] for d in (data, whole))
+    assert len(prs) == len(whole_prs) == 6 and prs != whole_prs
+    assert sum(pr == whole_pr for pr, whole_pr in zip(prs, whole_prs, strict=True)) >= 3
+    stats = fresh.stats()
+    assert stats["counters"]["resource_limited"] == 1
+    assert stats["points_total"] == data["rateLimit"]["cost"] == 1  # charged as any answer
+    light = graphql(fresh, sample("pr_page"), {**PAGE, "first": 3}).json()  # 663 nodes
+    assert "errors" not in light
+    assert light["data"]["repository"]["pullRequests"]["nodes"] == whole_prs[:3]
 
 
 def test_error_rate_answers_500_502_503(fresh: Emulator) -> None:
