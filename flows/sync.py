@@ -91,6 +91,8 @@ async def sync_repos(
     writer = warehouse_writer(db_path)
     async with client, token_limits(fingerprints, concurrency_per_token) as slots, writer:
         with installed(Runtime(client, writer, slots, options)):
+            if len(tokens) > 1:  # tokens of one account share one budget: learn whose they are
+                await client.identify()
             for org in orgs or []:
                 names += [n for n in await tasks.list_org_repos_task(org) if n not in names]
             log.info("%d repositories to check, %d token(s)", len(names), len(pool.tokens()))
