@@ -36,7 +36,8 @@ class SyncOptions:
     full: bool
     page_size: int
     check_run_reserve: int
-    """Defer check runs when every token has fewer points left than this."""
+    """Defer check runs when every account has fewer points left than this (a token reports
+    its account's points: the tokens of one account share one budget)."""
     checkpoints: Checkpoints
     """The page-fetch tasks, with this run's checkpoint expiration (or none)."""
     ci_recheck_days: int

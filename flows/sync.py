@@ -43,6 +43,7 @@ from ghsync import (
     SyncState,
     SyncWindow,
     TokenPool,
+    TokenState,
     head_commit_id,
     parse_time,
     parse_tokens,
@@ -108,6 +109,8 @@ async def sync_repos(
     writer = warehouse_writer(db_path)
     async with client, token_limits(fingerprints, concurrency_per_token) as slots, writer:
         with installed(Runtime(client, writer, slots, options)):
+            if len(tokens) > 1:  # tokens of one account share one budget: learn whose they are
+                await client.identify()
             for org in orgs or []:
                 names += [n for n in await tasks.list_org_repos_task(org) if n not in names]
             log.info("%d repositories to check, %d token(s)", len(names), len(pool.tokens()))
@@ -345,7 +348,9 @@ def _closed(state: SyncState, window: SyncWindow, *, working: int, start: int) -
 
 
 def _can_afford_checks() -> bool:
-    """False when every token is below the reserve: check runs are deferred, not the PRs."""
+    """False when every usable token's account is below the reserve: check runs are deferred,
+    not the PRs. A token dropped after a 401 counts for nothing."""
     reserve = current().options.check_run_reserve
     statuses = current().client.pool.statuses()
-    return any(s.remaining is None or s.remaining >= reserve for s in statuses)
+    valid = [s for s in statuses if s.state is not TokenState.INVALID]
+    return any(s.remaining is None or s.remaining >= reserve for s in valid)

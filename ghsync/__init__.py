@@ -29,7 +29,13 @@ from ghsync.github.fetch import (
     validate_repo_names,
 )
 from ghsync.github.operations import operation_version
-from ghsync.github.tokens import TokenPool, TokenStatus, parse_tokens, tokens_from_settings
+from ghsync.github.tokens import (
+    TokenPool,
+    TokenState,
+    TokenStatus,
+    parse_tokens,
+    tokens_from_settings,
+)
 from ghsync.log import mask_token, token_fingerprint
 from ghsync.nodes import CommitChecks
 from ghsync.records import PageCounts, check_run_frames, map_repositories, page_frames
@@ -56,6 +62,7 @@ __all__ = [
     "SyncState",
     "SyncWindow",
     "TokenPool",
+    "TokenState",
     "TokenStatus",
     "Warehouse",
     "WarehouseError",

@@ -13,7 +13,7 @@ from ghsync.config import Settings
 from ghsync.emulator_cli import emulator_app
 from ghsync.errors import ConfigError, WarehouseError
 from ghsync.github.client import check_tokens
-from ghsync.github.tokens import TokenState, parse_tokens, tokens_from_settings
+from ghsync.github.tokens import TokenState, TokenStatus, parse_tokens, tokens_from_settings
 from ghsync.sql_files import read_statement
 from ghsync.warehouse import Warehouse
 
@@ -113,7 +113,8 @@ def tokens_command(
 ) -> None:
     """Check each token (GITHUB_TOKENS / GITHUB_TOKEN): account, points left, reset, state.
 
-    Tokens are shown masked. Exits 1 when no token is usable right now, 2 when none is set.
+    Tokens of one account are listed together: they share its one budget. Tokens are shown
+    masked. Exits 1 when no token is usable right now, 2 when none is set.
     """
     settings = Settings()
     try:
@@ -122,10 +123,25 @@ def tokens_command(
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from error
     statuses = asyncio.run(check_tokens(tokens, settings.github_graphql_url))
-    for status in statuses:
-        typer.echo(status.line())
+    for line in _by_account(statuses):
+        typer.echo(line)
     if not any(status.state is TokenState.READY for status in statuses):
         raise typer.Exit(1)
+
+
+def _by_account(statuses: list[TokenStatus]) -> list[str]:
+    """Each token's line, the tokens of one account together, each account of several tokens
+    followed by a note: GitHub gives a user one budget, however many tokens the user has."""
+    accounts: dict[str | int, list[TokenStatus]] = {}
+    for index, status in enumerate(statuses):  # one GitHub did not identify: its own account
+        accounts.setdefault(status.login or index, []).append(status)
+    lines = []
+    for login, members in accounts.items():
+        lines += [member.line() for member in members]
+        if len(members) > 1:
+            note = f"{len(members)} tokens share account {login}'s budget: no extra capacity"
+            lines.append(f"  {note}")
+    return lines
 
 
 def _secret_tokens(name: str) -> list[str]:

@@ -34,7 +34,7 @@ def serve_command(
     tokens: Annotated[
         str, typer.Option(help="Accepted tokens, comma-separated; TOKEN=LOGIN groups accounts.")
     ] = ",".join(DEMO_TOKENS),
-    points_per_hour: Annotated[int, typer.Option(help="Primary budget per token.")] = 5000,
+    points_per_hour: Annotated[int, typer.Option(help="Primary budget per account.")] = 5000,
     points_per_minute: Annotated[
         int, typer.Option(help="Secondary limit: points per minute per account.")
     ] = 2000,

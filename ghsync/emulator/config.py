@@ -56,8 +56,8 @@ class EmulatorConfig:
     """What the emulator serves.
 
     `tokens` entries are `TOKEN` or `TOKEN=LOGIN`; tokens naming the same login belong to one
-    account and share its secondary limits, as on GitHub. A token without a login gets its own
-    account `viewer-N`.
+    account and share its primary budget and secondary limits, as on GitHub. A token without a
+    login gets its own account `viewer-N`.
     """
 
     seed: int = 1
@@ -70,6 +70,7 @@ class EmulatorConfig:
     """Give some PRs more than 100 reviews, commits, files, labels or check runs."""
     tokens: tuple[str, ...] = ("ghp_" + "a" * 36,)
     points_per_hour: int = 5000
+    """Primary budget per account."""
     reset_seconds: float = 3600.0
     """Length of the primary-limit window."""
     max_concurrent_per_account: int = 100

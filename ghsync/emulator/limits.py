@@ -1,4 +1,5 @@
-"""Per-token primary budgets and per-account secondary limits, as GitHub applies them."""
+"""Primary budgets and secondary limits per account, as GitHub applies them: every request of
+a user counts against that user's limits, whichever of the user's tokens sends it."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ SECONDARY_DOCS = (
 
 @dataclass
 class Budget:
-    """One token's primary budget for one resource (`graphql` or `core`)."""
+    """One account's primary budget for one resource (`graphql` or `core`)."""
 
     limit: int
     used: int
@@ -43,7 +44,7 @@ class Budget:
 
 
 class Limits:
-    """Budgets per token, concurrency and points-per-minute per account, revocations."""
+    """Budgets, concurrency and points-per-minute per account; revocations per token."""
 
     def __init__(self, config: EmulatorConfig, clock: Callable[[], float] = time.time) -> None:
         self.config = config
@@ -57,16 +58,18 @@ class Limits:
         self.revoked: set[str] = set()
 
     def budget(self, token: str, resource: str = "graphql") -> Budget:
-        """The token's budget, renewed when its window has passed."""
+        """The budget of the token's account, renewed when its window has passed."""
         now = self.clock()
-        budget = self._budgets.get((token, resource))
+        key = (self.accounts[token], resource)
+        budget = self._budgets.get(key)
         if budget is None or now >= budget.reset_at:
             budget = Budget(self.config.points_per_hour, 0, now + self.config.reset_seconds)
-            self._budgets[(token, resource)] = budget
+            self._budgets[key] = budget
         return budget
 
     def set_budget(self, token: str, remaining: int | None, reset_in: float | None) -> Budget:
-        """Force a token's state (tests: 'exhausted, resets in 2 s')."""
+        """Force the state of the token's account's budget (tests: 'exhausted, resets in 2 s');
+        the account's other tokens see it too."""
         budget = self.budget(token)
         if remaining is not None:
             budget.used = budget.limit - remaining
@@ -94,7 +97,7 @@ class Limits:
         return sum(points for _, points in window)
 
     def charge(self, token: str, points: int) -> Budget:
-        """Spend points from the token's budget and its account's minute window."""
+        """Spend points from the token's account: its budget and its minute window."""
         budget = self.budget(token)
         budget.used += points
         self._minute.setdefault(self.accounts[token], deque()).append((self.clock(), points))

@@ -65,7 +65,8 @@ class Emulator:
     def set_token_budget(
         self, token: str, remaining: int | None = None, reset_in: float | None = None
     ) -> None:
-        """Force a token's remaining points and/or the seconds until its reset."""
+        """Force the remaining points and/or the seconds until the reset of the budget of the
+        token's account (shared by the account's tokens)."""
         self._call(lambda: self.state.limits.set_budget(token, remaining, reset_in))
 
     def stats(self) -> dict[str, Any]:

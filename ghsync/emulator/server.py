@@ -253,7 +253,8 @@ async def handle_faults(request: web.Request) -> web.Response:
 
 
 async def handle_token(request: web.Request) -> web.Response:
-    """POST {"token_index": 1, "remaining": 0, "reset_in": 2} sets a token's budget."""
+    """POST {"token_index": 1, "remaining": 0, "reset_in": 2} sets the budget of the token's
+    account."""
     state: EmulatorState = request.app[STATE]
     payload = await request.json()
     tokens = list(state.limits.accounts)

@@ -214,8 +214,8 @@ class GitHubClient:
                 page_size = smaller
 
     async def identify(self) -> None:
-        """Ask `viewer { login }` once per token: learns accounts (shared secondary limits)
-        and budgets, and drops tokens GitHub rejects."""
+        """Ask `viewer { login }` once per token: learns accounts (the tokens of one account
+        share its budget and secondary limits) and budgets, and drops tokens GitHub rejects."""
         document = load_operation("Viewer")
         for token in self.pool.tokens():
             async with self._slot(token.fingerprint):

@@ -1,4 +1,8 @@
-"""TokenPool: what each token may still spend, which one to use next, and when to wait.
+"""TokenPool: what each account may still spend, which token to use next, and when to wait.
+
+GitHub charges every request of a user to that user's one budget (and secondary limits),
+whichever of the user's tokens sends it: tokens of one account share their quota, parking and
+pauses once `set_login` has told the pool whose they are.
 
 One pool serves every request of a process. Its state changes only in plain (non-async)
 methods, so under asyncio each change is atomic; only `choose` awaits (the injected clock's
@@ -104,7 +108,7 @@ class TokenState(StrEnum):
 
 @dataclass(frozen=True)
 class TokenStatus:
-    """A snapshot of one token, for `ghsync tokens` and logs."""
+    """A snapshot of one token, for `ghsync tokens` and logs: the budget is its account's."""
 
     mask: str
     login: str | None
@@ -128,9 +132,8 @@ class TokenStatus:
 class _Entry:
     token: Token
     account: str
+    """Key of its `_Account`: the token's fingerprint until `set_login` learns the login."""
     login: str | None = None
-    quota: Quota | None = None
-    parked_until: float = 0.0
     invalid: bool = False
     in_flight: int = 0
     """Requests that chose this token and have not finished (waiting for its slot included)."""
@@ -138,8 +141,20 @@ class _Entry:
 
 @dataclass
 class _Account:
+    """What the tokens of one account share: the primary budget and the secondary pauses."""
+
+    quota: Quota | None = None
+    parked_until: float = 0.0
     paused_until: float = 0.0
     strikes: int = 0
+
+
+def _merged(old: Quota | None, new: Quota) -> Quota:
+    """`new`, unless it is of `old`'s window with more remaining: answers arrive out of order,
+    and within one window the lowest remaining is the latest."""
+    if old is not None and old.reset_at == new.reset_at and old.remaining < new.remaining:
+        return Quota(new.limit, old.remaining, new.reset_at, old.used)
+    return new
 
 
 def _when(epoch: float) -> datetime:
@@ -147,7 +162,7 @@ def _when(epoch: float) -> datetime:
 
 
 class TokenPool:
-    """Per-token quotas, the choice of token, parking, pauses and invalid tokens."""
+    """Quotas per account, the choice of token, parking, pauses and invalid tokens."""
 
     def __init__(
         self,
@@ -173,19 +188,21 @@ class TokenPool:
         return [e.token for e in self._entries.values() if not e.invalid]
 
     def _state(self, entry: _Entry, now: float) -> TokenState:
+        account = self._accounts[entry.account]
         if entry.invalid:
             return TokenState.INVALID
-        if entry.parked_until > now:
+        if account.parked_until > now:
             return TokenState.PARKED
-        if self._accounts[entry.account].paused_until > now:
+        if account.paused_until > now:
             return TokenState.PAUSED
         return TokenState.READY
 
     def _usable_at(self, entry: _Entry) -> float:
-        return max(entry.parked_until, self._accounts[entry.account].paused_until)
+        account = self._accounts[entry.account]
+        return max(account.parked_until, account.paused_until)
 
     def _remaining(self, entry: _Entry, now: float) -> int:
-        quota = entry.quota
+        quota = self._accounts[entry.account].quota
         if quota is None or quota.reset_at <= now:
             return quota.limit if quota else 1 << 30  # unknown: try it, the answer tells us
         return quota.remaining
@@ -196,9 +213,9 @@ class TokenPool:
         return self._state(entry, self.clock.now()) is TokenState.READY
 
     async def choose(self) -> Token:
-        """The usable token with the fewest requests in flight, then the most points left
-        (a token whose slots are all taken would make a request wait while another token idles);
-        waits while all are parked. `release` the token when the request is done.
+        """The usable token with the fewest requests in flight, then the most points left in
+        its account (a token whose slots are all taken would make a request wait while another
+        token idles); waits while all are parked. `release` the token when the request is done.
 
         Raises AllTokensInvalid when no valid token is left, TokensExhausted when the first
         one usable again is further away than `max_wait`.
@@ -224,37 +241,40 @@ class TokenPool:
         self._entries[token.fingerprint].in_flight -= 1
 
     def record_quota(self, token: Token, quota: Quota) -> None:
-        """Learn a token's budget from an answer; remaining 0 parks it until the reset.
-
-        Answers can arrive out of order: within one window the lowest remaining wins.
-        """
-        entry = self._entries[token.fingerprint]
-        old = entry.quota
-        if old is not None and old.reset_at == quota.reset_at and old.remaining < quota.remaining:
-            quota = Quota(quota.limit, old.remaining, quota.reset_at, old.used)
-        entry.quota = quota
-        if quota.remaining <= 0:
-            self.park(token, quota.reset_at)
+        """Learn the budget of a token's account from an answer; remaining 0 parks the account
+        until the reset. Within one window the lowest remaining wins (answers arrive out of
+        order)."""
+        account = self._accounts[self._entries[token.fingerprint].account]
+        account.quota = _merged(account.quota, quota)
+        if account.quota.remaining <= 0:
+            self.park(token, account.quota.reset_at)
 
     def record_success(self, token: Token) -> None:
         """A normal answer: the account's secondary-limit strikes start over."""
         self._accounts[self._entries[token.fingerprint].account].strikes = 0
 
     def park(self, token: Token, reset_at: float | None) -> None:
-        """Primary limit reached: keep `token` out until `reset_at` (epoch seconds)."""
+        """Primary limit reached: keep every token of `token`'s account out until `reset_at`
+        (epoch seconds)."""
         entry = self._entries[token.fingerprint]
+        account = self._accounts[entry.account]
         now = self.clock.now()
         if reset_at is None:
-            known = entry.quota.reset_at if entry.quota else 0.0
+            known = account.quota.reset_at if account.quota else 0.0
             reset_at = known if known > now else now + UNKNOWN_RESET_PAUSE
         # A reset just past is still ahead: GitHub gives it in whole seconds (the true one is up
         # to a second later), and its clock may run behind ours. Parking a minute for it made a
         # run give up with a reset seconds away.
         reset_at = max(reset_at, now)
         until = reset_at + PRIMARY_RESET_MARGIN
-        if until > entry.parked_until:
-            entry.parked_until = until
-            log.warning("token %s rate limited until %s", token.mask, _when(reset_at).isoformat())
+        if until > account.parked_until:
+            account.parked_until = until
+            log.warning(
+                "token %s (account %s) rate limited until %s",
+                token.mask,
+                entry.login or token.mask,
+                _when(reset_at).isoformat(),
+            )
 
     def pause(self, token: Token, retry_after: float | None) -> float:
         """Secondary limit: pause every token of `token`'s account; returns the pause (s)."""
@@ -279,11 +299,16 @@ class TokenPool:
             log.warning("token %s rejected (401 Bad credentials): dropped", token.mask)
 
     def set_login(self, token: Token, login: str) -> None:
-        """Record the account behind `token`; tokens of one account share secondary pauses."""
+        """Record the account behind `token`: from now on it shares that account's budget,
+        parking and pauses with the account's other tokens. What the token had learned alone
+        joins in (its quota as the latest answer, the later parking and pause)."""
         entry = self._entries[token.fingerprint]
         old = self._accounts[entry.account]
         entry.login, entry.account = login, f"login:{login}"
         shared = self._accounts.setdefault(entry.account, _Account())
+        if old.quota is not None:
+            shared.quota = _merged(shared.quota, old.quota)
+        shared.parked_until = max(shared.parked_until, old.parked_until)
         shared.paused_until = max(shared.paused_until, old.paused_until)
         shared.strikes = max(shared.strikes, old.strikes)
 
@@ -292,7 +317,7 @@ class TokenPool:
         now = self.clock.now()
         result = []
         for entry in self._entries.values():
-            quota, state = entry.quota, self._state(entry, now)
+            quota, state = self._accounts[entry.account].quota, self._state(entry, now)
             result.append(
                 TokenStatus(
                     mask=entry.token.mask,

@@ -138,7 +138,7 @@ async def test_identify_learns_accounts_and_budgets() -> None:
         await client.identify()
     statuses = client.pool.statuses()
     assert [s.login for s in statuses] == ["alice", "alice", "viewer-3"]
-    assert [s.remaining for s in statuses] == [4999, 4999, 4999]
+    assert [s.remaining for s in statuses] == [4998, 4998, 4999]  # alice's one budget
 
 
 async def test_one_token_exhausted_mid_run_work_continues_on_the_other() -> None:

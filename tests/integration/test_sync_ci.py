@@ -17,7 +17,7 @@ import pytest
 
 from flows.sync import sync_repos
 from ghsync.emulator import Emulator, EmulatorConfig, running_emulator
-from tests.integration.truth import differences
+from tests.integration.truth import ci_running, differences
 
 TOKENS = (f"ghp_{'q' * 36}",)
 REPO = "acme/repo-1"
@@ -43,11 +43,6 @@ def equals_truth(db: Path, emulator: Emulator) -> dict[str, Any]:
     truth = emulator.truth(REPO)
     assert truth is not None
     return differences(db, truth)
-
-
-def running_ci(pr: dict[str, Any]) -> bool:
-    runs = any(run["status"] != "COMPLETED" for run in pr["checkRuns"])
-    return runs or any(status["state"] == "PENDING" for status in pr["statuses"])
 
 
 def ci_requests(emulator: Emulator) -> int:
@@ -78,7 +73,7 @@ async def test_ci_finishing_after_the_sync_reaches_the_next_incremental_run(
     [synced] = await sync_repos(repos=[REPO], db=str(db), ci_recheck_days=0)
     assert synced.state == "synced" and synced.prs >= 1
     assert equals_truth(db, emulator) == {}  # the running CI, as GitHub shows it now
-    assert all(running_ci(before[n]) for n in (pushed, queued, legacy))
+    assert all(ci_running(before[n]) for n in (pushed, queued, legacy))
 
     for number in (pushed, queued, legacy):
         emulator.activity("finish_checks", REPO, number)
@@ -92,7 +87,7 @@ async def test_ci_finishing_after_the_sync_reaches_the_next_incremental_run(
     assert settled.ci_changed >= 3 and settled.ci_repolled >= settled.ci_changed
     assert ci_requests(emulator) == 1  # every due commit in one batched query
 
-    still_running = sum(1 for pr in prs(emulator).values() if running_ci(pr))
+    still_running = sum(1 for pr in prs(emulator).values() if ci_running(pr))
     emulator.reset_stats()
     [after] = await sync_repos(repos=[REPO], db=str(db), ci_recheck_days=0)
     assert after.ci_repolled == still_running  # settled ones are asked no more
@@ -130,7 +125,7 @@ async def test_closed_prs_with_settled_ci_cost_no_repoll(
     db = tmp_path / "w.duckdb"
     await sync_repos(repos=[REPO], days_back=None, db=str(db))
     for number, pr in prs(emulator).items():
-        if running_ci(pr):
+        if ci_running(pr):
             emulator.activity("finish_checks", REPO, number)
     await sync_repos(repos=[REPO], db=str(db), ci_recheck_days=0)  # learns they settled
     emulator.reset_stats()

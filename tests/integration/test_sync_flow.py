@@ -13,7 +13,7 @@ import pytest
 from flows.sync import sync_repos
 from ghsync.emulator import Emulator, EmulatorConfig, running_emulator
 from ghsync.errors import ConfigError, ReposFailed
-from tests.integration.truth import QUERIES, differences
+from tests.integration.truth import QUERIES, ci_running, differences
 
 TOKENS = tuple(f"ghp_{c * 36}" for c in "fgh")
 
@@ -34,12 +34,6 @@ def assert_equals_truth(db: Path, emulator: Emulator, *repos: str) -> None:
         truth = emulator.truth(repo)
         assert truth is not None
         assert differences(db, truth) == {}, repo
-
-
-def unsettled(pr: dict[str, Any]) -> bool:
-    """Whether the PR's head commit has CI still running in the emulator's truth."""
-    runs = any(run["status"] != "COMPLETED" for run in pr["checkRuns"])
-    return runs or any(status["state"] == "PENDING" for status in pr["statuses"])
 
 
 def snapshot(db: Path) -> dict[str, list[Any]]:
@@ -66,16 +60,17 @@ async def test_org_sync_equals_truth_then_unchanged_costs_one_point_and_the_runn
     repos = ["acme/repo-1", "acme/repo-2", "acme/empty"]
     again = await sync_repos(repos=repos, db=str(db), ci_recheck_days=0)
     assert {o.state for o in again} == {"unchanged"}
-    # One metadata query for the three, and per repository one CheckRuns query for the head
-    # commits whose CI was still running (GitHub would not bump their PRs when it finishes).
     running = {
-        repo: sum(1 for pr in emulator.truth(repo)["pullRequests"] if unsettled(pr))
+        repo: sum(1 for pr in emulator.truth(repo)["pullRequests"] if ci_running(pr))
         for repo in ("acme/repo-1", "acme/repo-2")
     }
     assert all(running.values())
     stats = emulator.stats()
+    # One metadata check for the three, with several tokens one Viewer each first (whose
+    # account it is), and per repository one CheckRuns query for the head commits whose CI was
+    # still running (GitHub would not bump their PRs when it finishes).
     ops = {k: v for k, v in stats["counters"].items() if k.startswith("op:")}
-    assert ops == {"op:RepoMetadata": 1, "op:CheckRuns": 2}
+    assert ops == {"op:RepoMetadata": 1, "op:Viewer": len(TOKENS), "op:CheckRuns": 2}
     assert {o.repo: o.ci_repolled for o in again} == {**running, "acme/empty": 0}
     assert snapshot(db) == before
 
@@ -99,7 +94,7 @@ async def test_activity_between_runs_is_caught_cheaply(emulator: Emulator, tmp_p
     assert outcome.state == "synced"
     assert outcome.prs <= 10  # the changed PRs (and those updated in the same second), not all
     assert_equals_truth(db, emulator, "acme/repo-1")
-    assert emulator.stats()["points_total"] <= 8
+    assert emulator.stats()["points_total"] <= 8 + len(TOKENS)  # and a Viewer per token
 
 
 async def test_days_back_bounds_a_first_sync_and_full_gets_everything(

@@ -143,3 +143,10 @@ def differences(db: Path, truth: dict[str, Any]) -> dict[str, dict[str, list[Row
                 "extra": sorted(extra, key=str)[:3],
             }
     return found
+
+
+def ci_running(pr: dict[str, Any]) -> bool:
+    """Whether a PR of the truth dump has CI still running on its head commit (a check run
+    not completed or a pending status): the sync keeps such a head to re-poll."""
+    runs = any(run["status"] != "COMPLETED" for run in pr["checkRuns"])
+    return runs or any(status["state"] == "PENDING" for status in pr["statuses"])

@@ -240,3 +240,74 @@ async def test_parked_and_invalid_mix_waits_for_the_parked_one() -> None:
 def test_a_pool_needs_tokens() -> None:
     with pytest.raises(ConfigError):
         TokenPool([])
+
+
+def alice_alice_bob() -> tuple[TokenPool, FakeClock]:
+    """A and B: two tokens of alice's one budget; C: bob's."""
+    pool, clock = make_pool(A, B, C)
+    for secret, login in ((A, "alice"), (B, "alice"), (C, "bob")):
+        pool.set_login(Token.of(secret), login)
+    return pool, clock
+
+
+def remaining(pool: TokenPool) -> list[int | None]:
+    return [s.remaining for s in pool.statuses()]
+
+
+async def test_tokens_of_one_account_share_one_quota() -> None:
+    pool, _ = alice_alice_bob()
+    pool.record_quota(Token.of(A), quota(300))
+    pool.record_quota(Token.of(C), quota(200))
+    assert remaining(pool) == [300, 300, 200]  # B spends alice's points too: no extra capacity
+    pool.record_quota(Token.of(B), quota(250))
+    pool.record_quota(Token.of(A), quota(280))  # a late answer of the same window
+    assert remaining(pool) == [250, 250, 200]
+    assert (await pool.choose()).secret == A  # alice has the most left: her first token
+
+
+async def test_an_exhausted_account_parks_all_its_tokens() -> None:
+    pool, _ = alice_alice_bob()
+    pool.record_quota(Token.of(C), quota(100))
+    pool.record_quota(Token.of(B), quota(0, reset_in=600))
+    states = [s.state for s in pool.statuses()]
+    assert states == [TokenState.PARKED, TokenState.PARKED, TokenState.READY]
+    usable = {s.usable_at for s in pool.statuses()[:2]}
+    assert usable == {datetime.fromtimestamp(T0 + 601, UTC)}
+    assert not pool.is_usable(Token.of(A))
+
+
+async def test_choice_skips_every_token_of_a_parked_account() -> None:
+    pool, _ = alice_alice_bob()
+    pool.park(Token.of(A), T0 + 600)
+    chosen = [(await pool.choose()).secret for _ in range(3)]
+    assert chosen == [C, C, C]  # not B: its account's budget is spent
+
+
+async def test_all_accounts_parked_waits_for_the_first_reset() -> None:
+    pool, clock = make_pool(A, B, max_wait=10)
+    pool.set_login(Token.of(A), "alice")
+    pool.set_login(Token.of(B), "alice")
+    pool.park(Token.of(A), T0 + 5)
+    assert (await pool.choose()).secret == A
+    assert clock.slept == [6.0]  # B was never tried in between: the same budget
+
+
+async def test_learning_a_shared_login_merges_the_quotas() -> None:
+    pool, _ = make_pool(A, B, C)
+    pool.record_quota(Token.of(A), quota(300))
+    pool.record_quota(Token.of(B), quota(200))
+    pool.record_quota(Token.of(C), quota(4000, reset_in=60))
+    assert remaining(pool) == [300, 200, 4000]  # not known to share yet
+    pool.set_login(Token.of(A), "alice")
+    pool.set_login(Token.of(B), "alice")
+    assert remaining(pool)[:2] == [200, 200]  # one window: the lowest remaining wins
+    pool.set_login(Token.of(C), "alice")
+    assert remaining(pool) == [4000, 4000, 4000]  # C's answer is of a newer window
+
+
+async def test_learning_a_shared_login_carries_parking_over() -> None:
+    pool, _ = make_pool(A, B)
+    pool.record_quota(Token.of(A), quota(0, reset_in=600))
+    pool.set_login(Token.of(B), "alice")
+    pool.set_login(Token.of(A), "alice")
+    assert [s.state for s in pool.statuses()] == [TokenState.PARKED, TokenState.PARKED]

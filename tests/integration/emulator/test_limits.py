@@ -8,8 +8,14 @@ import time
 import aiohttp
 import pytest
 
-from ghsync.emulator import Emulator, EmulatorConfig, FaultConfig, started_emulator
-from tests.integration.emulator.conftest import OTHER, TOKEN, graphql
+from ghsync.emulator import (
+    Emulator,
+    EmulatorConfig,
+    FaultConfig,
+    running_emulator,
+    started_emulator,
+)
+from tests.integration.emulator.conftest import OTHER, TOKEN, graphql, http
 
 SECONDARY = "You have exceeded a secondary rate limit"
 
@@ -23,7 +29,7 @@ def test_every_answer_has_rate_limit_headers(emulator: Emulator) -> None:
     assert int(answer.headers["x-ratelimit-reset"]) > time.time()
 
 
-def test_each_token_has_its_own_viewer_and_budget(fresh: Emulator) -> None:
+def test_each_account_has_its_own_viewer_and_budget(fresh: Emulator) -> None:
     assert graphql(fresh, "{ viewer { login } }", token=OTHER).json()["data"]["viewer"] == {
         "login": "bob"
     }
@@ -32,6 +38,35 @@ def test_each_token_has_its_own_viewer_and_budget(fresh: Emulator) -> None:
     theirs = graphql(fresh, "{ rateLimit { remaining } }", token=OTHER).json()
     assert mine["data"]["rateLimit"]["remaining"] == 4997  # remaining after this query's point
     assert theirs["data"]["rateLimit"]["remaining"] == 4998
+
+
+def test_tokens_of_one_login_share_one_budget() -> None:
+    """GitHub counts every request of a user against that user's limit: a second PAT of one
+    account adds no points."""
+    third = "ghp_" + "c" * 36
+    config = EmulatorConfig(tokens=(f"{TOKEN}=carol", f"{OTHER}=carol", third), repos=1, prs=5)
+    query = "{ rateLimit { remaining used } }"
+    with running_emulator(config) as emulator:
+        for _ in range(2):
+            graphql(emulator, query, token=TOKEN)
+        answer = graphql(emulator, query, token=OTHER)
+        assert answer.json()["data"]["rateLimit"] == {"remaining": 4997, "used": 3}
+        assert answer.headers["x-ratelimit-remaining"] == "4997"
+        assert graphql(emulator, query, token=third).headers["x-ratelimit-remaining"] == "4999"
+        rest = http(f"{emulator.api_url}/rate_limit", token=TOKEN).json()["resources"]
+        assert rest["graphql"]["used"] == 3
+
+        set_second = {"token_index": 2, "remaining": 0, "reset_in": 600}
+        assert http(f"{emulator.url}/_emulator/token", set_second).status == 200
+        limited = graphql(emulator, "{ viewer { login } }", token=TOKEN)
+        assert limited.json()["errors"][0]["type"] == "RATE_LIMITED"
+        assert limited.headers["x-ratelimit-remaining"] == "0"
+        assert graphql(emulator, "{ viewer { login } }", token=third).status == 200
+        emulator.set_token_budget(TOKEN, remaining=10)
+        assert graphql(emulator, query, token=OTHER).headers["x-ratelimit-remaining"] == "9"
+        stats = emulator.stats()
+    assert stats["points"] == {"token-1": 2, "token-2": 2, "token-3": 2}  # per token, as sent
+    assert stats["remaining"] == {"token-1": 9, "token-2": 9, "token-3": 4998}
 
 
 def test_primary_exhaustion_answers_200_rate_limited_until_reset(fresh: Emulator) -> None:
@@ -103,7 +138,6 @@ def test_points_per_minute_per_account_is_a_secondary_limit() -> None:
         prs=12,
         points_per_minute_per_account=10,
     )
-    from ghsync.emulator import running_emulator
     from tests.integration.emulator.conftest import sample
 
     with running_emulator(config) as emulator:
