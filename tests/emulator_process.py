@@ -40,6 +40,19 @@ class EmulatorProcess:
         request = urllib.request.Request(f"{self.url}/_emulator/stats", method="DELETE")
         urllib.request.urlopen(request).close()
 
+    def activity(self, action: str, repo: str, number: int) -> None:
+        """`POST /_emulator/activity`: change a pull request (or its CI)."""
+        body = json.dumps({"repo": repo, "action": action, "number": number}).encode()
+        headers = {"Content-Type": "application/json"}
+        request = urllib.request.Request(f"{self.url}/_emulator/activity", body, headers)
+        urllib.request.urlopen(request).close()
+
+    def truth(self, repo: str) -> dict[str, Any]:
+        """`GET /_emulator/truth/{repo}`: every PR with every nested list complete."""
+        with urllib.request.urlopen(f"{self.url}/_emulator/truth/{repo}") as answer:
+            truth: dict[str, Any] = json.load(answer)
+        return truth
+
     def cpu_seconds(self) -> float:
         """User + system CPU time of the emulator process so far."""
         fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()

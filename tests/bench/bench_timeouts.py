@@ -16,24 +16,15 @@ import argparse
 import json
 import sys
 import tempfile
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from tests.bench.figures import RESULTS, checked
 from tests.bench.processes import UNLIMITED, bench_tokens, run_sync, sync_env
-from tests.emulator_process import EmulatorProcess, emulator_process
+from tests.emulator_process import emulator_process
 
 THRESHOLD = 6000
 REPO = "acme/repo-1"
-
-
-def touch(emulator: EmulatorProcess, number: int) -> None:
-    body = json.dumps({"repo": REPO, "action": "touch", "number": number}).encode()
-    request = urllib.request.Request(
-        f"{emulator.url}/_emulator/activity", body, {"Content-Type": "application/json"}
-    )
-    urllib.request.urlopen(request).close()
 
 
 def measure(python: str, runs: int) -> list[dict[str, Any]]:
@@ -46,12 +37,13 @@ def measure(python: str, runs: int) -> list[dict[str, Any]]:
         emulator_process(*arguments, "--tokens", ",".join(tokens)) as emulator,
     ):
         db, home = Path(folder) / "w.duckdb", Path(folder) / "prefect"
-        env = sync_env(emulator.url, tokens, None, home)
+        # PYTHONSAFEPATH: `-m` must not import this checkout's ghsync from the working directory
+        env = {**sync_env(emulator.url, tokens, None, home), "PYTHONSAFEPATH": "1"}
         base = [python, "-m", "ghsync.cli", "sync", REPO, "--db", str(db), "--page-size", "50"]
         for run in range(runs + 1):
             if run:
                 for number in (run, run + 100, run + 200):
-                    touch(emulator, number)
+                    emulator.activity("touch", REPO, number)
             emulator.reset()
             checked(run_sync([*base, "--full"] if run == 0 else base, env))
             stats = emulator.stats()
