@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.filelock import file_lock, presence
+from ghsync.filelock import file_lock, presence
 
 
 def _hold_lock(path: Path, seconds: float, started: multiprocessing.synchronize.Event) -> None:

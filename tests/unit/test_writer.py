@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.filelock import file_lock, lock_path
-from flows.writer import WarehouseWriter
 from ghsync import SyncState, Warehouse
+from ghsync.filelock import file_lock, lock_path
+from ghsync.writer import WarehouseWriter
 from tests.unit.warehouse_rows import REPO, file, page, pr, status
 
 
@@ -82,7 +82,7 @@ async def test_a_failure_outside_the_jobs_fails_the_jobs_in_hand(
     def broken_run_all(*_: object) -> None:
         raise OSError("the file went away")
 
-    monkeypatch.setattr("flows.writer._run_all", broken_run_all)
+    monkeypatch.setattr("ghsync.writer._run_all", broken_run_all)
     async with writer(tmp_path / "w.duckdb") as jobs:
         with pytest.raises(OSError, match="went away"):  # not left waiting forever
             await asyncio.wait_for(jobs.run(lambda w: w.read_sync_state("a/b")), 10)
