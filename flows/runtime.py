@@ -19,10 +19,10 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
 from prefect.settings import get_current_settings
 
-from flows.filelock import file_lock, lock_path, presence
 from flows.slots import Slots
-from flows.writer import WarehouseWriter
 from ghsync import GitHubClient
+from ghsync.filelock import file_lock, lock_path, presence
+from ghsync.writer import WarehouseWriter
 
 if TYPE_CHECKING:
     from flows.tasks import Checkpoints

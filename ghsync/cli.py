@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +17,7 @@ from ghsync.github.client import check_tokens
 from ghsync.github.tokens import TokenState, TokenStatus, parse_tokens, tokens_from_settings
 from ghsync.sql_files import read_statement
 from ghsync.warehouse import Warehouse
+from ghsync.writer import reading
 
 app = typer.Typer(
     name="ghsync",
@@ -96,7 +98,7 @@ def status_command(
     """Per repository: watermark, last sync, state, rows, pending work (from the warehouse)."""
     path = db if db is not None else Settings().db_path
     try:
-        with Warehouse.open(path, read_only=True) as warehouse:
+        with _reading(path) as warehouse:
             result = warehouse.query(read_statement("status"))
     except WarehouseError as error:
         typer.echo(f"error: {error}", err=True)
@@ -160,7 +162,7 @@ def sql_command(
     """Run SQL against the warehouse (opened read-only) and print the result."""
     path = db if db is not None else Settings().db_path
     try:
-        with Warehouse.open(path, read_only=True) as warehouse:
+        with _reading(path) as warehouse:
             result = warehouse.query(query)
     except WarehouseError as error:
         typer.echo(f"error: {error}", err=True)
@@ -169,6 +171,15 @@ def sql_command(
         typer.echo(_lists_as_text(result).write_csv(), nl=False)
         return
     _print_table(result)
+
+
+def _reading(path: Path) -> AbstractContextManager[Warehouse]:
+    """The warehouse opened read-only, after the sync writing it hands it back (said once)."""
+
+    def waiting() -> None:
+        typer.echo(f"waiting for the sync writing {path} ...", err=True)
+
+    return reading(path, waiting)
 
 
 def _print_table(result: pl.DataFrame) -> None:

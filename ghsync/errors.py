@@ -32,6 +32,7 @@ Messages never contain a token: use `ghsync.log.mask_token` when one must be nam
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -195,6 +196,12 @@ class DatabaseLocked(WarehouseError):
     """Another process (a running sync, a DuckDB CLI) holds the file's write lock."""
 
     hint = "another process is using it: wait for it to finish, or stop it"
+
+    @property
+    def holder(self) -> str:
+        """The holding program as DuckDB names it (`/usr/bin/duckdb (PID 41)`), if it does."""
+        named = re.search(r"held in (.+? \(PID \d+\))", self.detail)
+        return named.group(1) if named else "another process"
 
 
 class DatabaseCorrupt(WarehouseError):

@@ -33,9 +33,9 @@ import duckdb
 import polars as pl
 
 from flows.runtime import warehouse_writer
-from flows.writer import WriterStats
 from ghsync.frames import CHILD_SCHEMAS, PULL_REQUESTS, PageFrames
 from ghsync.warehouse import Warehouse
+from ghsync.writer import WriterStats
 
 T = TypeVar("T")
 

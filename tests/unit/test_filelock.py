@@ -1,17 +1,19 @@
-"""OS file locks: the warehouse lock makes another process wait and dies with its holder; the
-presence lock tells a run whether another run is alive."""
+"""OS file locks: the warehouse lock makes another process wait and dies with its holder,
+readers share it and get their turn before its holder takes it again; the presence lock tells
+a run whether another run is alive."""
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
 import multiprocessing.synchronize
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from flows.filelock import file_lock, presence
+from ghsync.filelock import file_lock, presence, shared_lock
 
 
 def _hold_lock(path: Path, seconds: float, started: multiprocessing.synchronize.Event) -> None:
@@ -46,6 +48,42 @@ async def test_the_file_lock_makes_another_process_wait_and_dies_with_its_holder
     finally:
         holder.kill()
         holder.join()
+
+
+async def test_a_reader_waits_its_turn_and_the_holder_cannot_take_it_back_first(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "w.duckdb.lock"
+    said: list[str] = []
+    waits = threading.Event()
+    order: list[str] = []
+
+    def read() -> None:
+        def wait() -> None:
+            said.append("waiting")
+            waits.set()
+
+        with shared_lock(path, wait):
+            order.append("read")
+
+    async with file_lock(path) as waited_for:
+        assert not waited_for()
+        reader = asyncio.create_task(asyncio.to_thread(read))
+        assert await asyncio.to_thread(waits.wait, 30)
+        assert waited_for()  # the reader holds the turnstile
+        assert order == []
+    async with file_lock(path):  # at once, as the writer does when more work is queued
+        order.append("write")
+    await reader
+    assert order == ["read", "write"]
+    assert said == ["waiting"]
+
+
+def test_a_reader_of_a_file_no_writer_locked_creates_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "absent.duckdb.lock"
+    with shared_lock(path, lambda: pytest.fail("nothing to wait for")):
+        pass
+    assert list(tmp_path.iterdir()) == []
 
 
 def _be_present(path: Path, started: multiprocessing.synchronize.Event) -> None:

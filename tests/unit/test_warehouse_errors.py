@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,16 +10,8 @@ import pytest
 
 from ghsync.errors import DatabaseCorrupt, DatabaseLocked, DatabasePathError, WarehouseError
 from ghsync.warehouse import Warehouse, check_writable, classify_error
+from tests.unit.holder import holding
 from tests.unit.warehouse_rows import page, pr
-
-HOLD_LOCK = textwrap.dedent(
-    """
-    import sys, duckdb
-    connection = duckdb.connect(sys.argv[1])
-    print("locked", flush=True)
-    sys.stdin.read()  # hold the lock until the test closes our stdin
-    """
-)
 
 
 @pytest.fixture
@@ -30,17 +19,8 @@ def locked_db(tmp_path: Path) -> Iterator[Path]:
     """A warehouse file held open for writing by another process."""
     path = tmp_path / "locked.duckdb"
     Warehouse.open(path).close()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout is not None and holder.stdin is not None
-    assert holder.stdout.readline().strip() == "locked"
-    yield path
-    holder.stdin.close()
-    holder.wait(timeout=10)
+    with holding(path):
+        yield path
 
 
 @pytest.mark.parametrize("read_only", [False, True], ids=["write", "read-only"])

@@ -1,14 +1,22 @@
 """One queue for every use of a flow run's warehouse file.
 
-Each use of the file needs its lock (one process at a time per file) and an open DuckDB
+Each use of the file needs its lock (one writing process at a time per file) and an open DuckDB
 connection. Paying for both per page made the database the bottleneck of a sync (then the lock
 was a Prefect slot: two API calls, and on the temporary server's SQLite one in three met a ~2 s
 "database is locked" stall), while a page loads in milliseconds. The writer takes the lock and
-opens the file once for every job queued meanwhile, runs them one after another (each in its
-own transaction, but for page loads: see below), keeps the file open while jobs keep coming
-(closing DuckDB checkpoints the file: per page, that cost more than the page), and hands it
-back after `linger` idle seconds or `max_hold` seconds, so writers in other processes get a
-turn. `aclose` (or leaving `async with`) hands it back at once.
+opens the file once for every job queued meanwhile, runs them one after another (each in its own
+transaction, but for page loads: see below), keeps the file open while jobs keep coming (closing
+DuckDB checkpoints the file: per page, that cost more than the page), and hands it back after
+`linger` idle seconds, `max_hold` seconds, or `yield_after` seconds when another process waits
+for it (a reader, another run), so they get a turn soon; the lock's turnstile lets a process
+that waits at hand-back in before this writer again (see ghsync/filelock.py). `aclose` (or
+leaving `async with`) hands it back at once.
+
+A program that opens the file without taking the lock (the DuckDB shell, a script) makes
+DuckDB refuse the writer: the writer then waits for it, with backoff, says so once (a warning
+naming the holder) and fails the jobs in hand only after `holder_timeout` seconds.
+
+`reading` is the readers' side: the file opened read-only under the lock, shared.
 
 Pages queued together (`load`: several repositories' loads arriving while one runs) share one
 transaction, which makes loading several times faster (`Warehouse.upsert_pages`). If that
@@ -22,13 +30,15 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ghsync import Warehouse
-from ghsync.warehouse import PageLoad
+from ghsync.errors import DatabaseLocked
+from ghsync.filelock import lock_path, shared_lock
+from ghsync.log import get_logger
+from ghsync.warehouse import PageLoad, Warehouse
 
 T = TypeVar("T")
 
@@ -36,8 +46,18 @@ MAX_HOLD_SECONDS = 10.0
 """The file is handed back after this long even while jobs are queued."""
 LINGER_SECONDS = 0.5
 """The file is handed back when no job came for this long."""
+YIELD_AFTER_SECONDS = 1.0
+"""Held this long, the file is handed back (after the jobs in hand) when another process (a
+reader: `ghsync status`, `ghsync sql`; another run) waits for it."""
 MAX_BATCH_ROWS = 100_000
 """Queued pages share a transaction up to this many rows (a 50-PR page has a few thousand)."""
+HOLDER_TIMEOUT_SECONDS = 120.0
+"""How long the writer waits for another program holding the file before it gives up."""
+HOLDER_RETRY_SECONDS = (0.1, 5.0)
+"""The first and the longest pause between two attempts to open a file another program holds
+(doubling)."""
+
+log = get_logger(__name__)
 
 
 @dataclass
@@ -68,9 +88,12 @@ class WarehouseWriter:
     """Runs jobs on the warehouse at `path`, in order, holding `lock` while the file is open."""
 
     path: Path
-    lock: Callable[[], AbstractAsyncContextManager[None]]
+    lock: Callable[[], AbstractAsyncContextManager[Callable[[], bool]]]
+    """Held while the file is open; it tells whether another process waits for it."""
     max_hold: float = MAX_HOLD_SECONDS
     linger: float = LINGER_SECONDS
+    yield_after: float = YIELD_AFTER_SECONDS
+    holder_timeout: float = HOLDER_TIMEOUT_SECONDS
     _queue: list[_Job] = field(default_factory=list)
     _taken: list[_Job] = field(default_factory=list)
     """The jobs out of the queue and not settled yet."""
@@ -118,8 +141,8 @@ class WarehouseWriter:
         """Hold the lock and the open file for queued jobs, until none is left."""
         while self._queue:
             try:
-                async with self.lock():
-                    await self._hold_file()
+                async with self.lock() as waited_for:
+                    await self._hold_file(waited_for)
             except BaseException as error:  # no lock or no file: every job in hand fails with it
                 jobs, self._taken, self._queue = [*self._taken, *self._queue], [], []
                 for job in jobs:
@@ -127,11 +150,13 @@ class WarehouseWriter:
                 if not isinstance(error, Exception):
                     raise
 
-    async def _hold_file(self) -> None:
-        warehouse = await asyncio.to_thread(self._open)
+    async def _hold_file(self, waited_for: Callable[[], bool]) -> None:
+        warehouse = await self._open_when_free()
         try:
-            deadline = time.monotonic() + self.max_hold
-            while time.monotonic() < deadline and (self._queue or await self._more_soon()):
+            opened = time.monotonic()
+            while self._keep_holding(opened, waited_for) and (
+                self._queue or await self._more_soon()
+            ):
                 self._taken, self._queue = self._queue, []
                 await asyncio.to_thread(_run_all, warehouse, self._taken, self.stats)
                 for job in self._taken:
@@ -140,6 +165,11 @@ class WarehouseWriter:
                 await asyncio.sleep(0)  # the callers just settled may queue their next page
         finally:
             await asyncio.to_thread(warehouse.close)
+
+    def _keep_holding(self, since: float, waited_for: Callable[[], bool]) -> bool:
+        """False after `max_hold` seconds, or after `yield_after` while another process waits."""
+        held = time.monotonic() - since
+        return held < self.max_hold and not (held >= self.yield_after and waited_for())
 
     async def _more_soon(self) -> bool:
         """True when a job arrives within `linger` seconds (never while closing)."""
@@ -150,11 +180,45 @@ class WarehouseWriter:
             await asyncio.wait_for(self._arrived.wait(), self.linger)
         return bool(self._queue) and not self._closing
 
+    async def _open_when_free(self) -> Warehouse:
+        """Open the file, waiting while another program holds it (DuckDB names the holder)."""
+        give_up = time.monotonic() + self.holder_timeout
+        pause, longest = HOLDER_RETRY_SECONDS
+        warned = False
+        while True:
+            try:
+                return await asyncio.to_thread(self._open)
+            except DatabaseLocked as locked:
+                left = give_up - time.monotonic()
+                if left <= 0:
+                    waited = f"{locked.detail} (waited {self.holder_timeout:g} s for it)"
+                    raise DatabaseLocked(self.path, waited) from locked
+                if not warned:
+                    log.warning(
+                        "warehouse %s is held by %s, which does not share ghsync's lock: "
+                        "waiting up to %g s for it to close the file",
+                        self.path,
+                        locked.holder,
+                        self.holder_timeout,
+                    )
+                    warned = True
+                await asyncio.sleep(min(pause, left))
+                pause = min(pause * 2, longest)
+
     def _open(self) -> Warehouse:
         """Open the file; migrate it the first time only (views and rules are the same after)."""
         warehouse = Warehouse.open(self.path, migrate=not self._migrated)
         self._migrated = True
         return warehouse
+
+
+@contextmanager
+def reading(path: Path, on_wait: Callable[[], None]) -> Iterator[Warehouse]:
+    """The warehouse at `path` opened read-only for the block, under its lock held shared: after
+    the write in progress, if any (`on_wait` is called once before waiting), and in no
+    writer's way (a writer meeting DuckDB's own lock of a reader would have to wait)."""
+    with shared_lock(lock_path(path), on_wait), Warehouse.open(path, read_only=True) as warehouse:
+        yield warehouse
 
 
 def _run_all(warehouse: Warehouse, jobs: list[_Job], stats: WriterStats) -> None:
