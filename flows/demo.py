@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 import typer
 
+from flows.prefect_server import start_temporary_server
 from flows.run import print_outcomes, quiet_prefect
 from ghsync import Warehouse, list_examples
 from ghsync.emulator import EmulatorConfig, running_emulator
@@ -25,8 +26,6 @@ def run_demo(db: Path = DEMO_DB) -> None:
     """Sync the emulator's org into `db` (made anew) and print example analytics."""
     import asyncio
 
-    from flows.sync import sync_repos
-
     quiet_prefect()
     config = EmulatorConfig(seed=7, repos=3, prs=120, tokens=DEMO_TOKENS)
     db.parent.mkdir(parents=True, exist_ok=True)
@@ -35,6 +34,9 @@ def run_demo(db: Path = DEMO_DB) -> None:
         typer.echo(f"GitHub emulator on {emulator.url}: org acme, 3 tokens; syncing into {db}")
         os.environ["GITHUB_TOKENS"] = ",".join(DEMO_TOKENS)  # the CLI is the edge
         os.environ["GITHUB_GRAPHQL_URL"] = emulator.graphql_url
+        start_temporary_server()
+        from flows.sync import sync_repos  # Prefect reads PREFECT_API_URL when imported
+
         outcomes = asyncio.run(sync_repos(orgs=["acme"], days_back=None, db=str(db)))
         stats = emulator.stats()
     typer.echo("")

@@ -1,18 +1,20 @@
 """Running the sync flow in this process (`ghsync sync`, `ghsync demo`): a temporary Prefect
 server when none is configured (PREFECT_API_URL is respected), a summary on stdout, and an
 exit code: 0 all synced, 1 some repositories failed (or the run stopped, e.g. every token
-exhausted past the maximum wait), 2 bad input (names, tokens, database path, API URL)."""
+exhausted past the maximum wait), 2 bad input (names, tokens, database path, API URL).
+
+Prefect is imported only once the temporary server serves (`flows.prefect_server`)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from flows.report import RepoOutcome
-from flows.sync import sync_repos
+from flows.prefect_server import ServerStartFailed, start_temporary_server
 from ghsync import (
     ConfigError,
     GhsyncError,
@@ -23,6 +25,9 @@ from ghsync import (
     tokens_from_settings,
     validate_repo_names,
 )
+
+if TYPE_CHECKING:
+    from flows.report import RepoOutcome
 
 QUIET_PREFECT = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
 
@@ -46,6 +51,9 @@ def run_sync(
         settings = Settings()
         tokens_from_settings(settings)
         check_writable(db or settings.db_path)
+        start_temporary_server()
+        from flows.sync import sync_repos  # Prefect reads PREFECT_API_URL when imported
+
         outcomes = asyncio.run(
             sync_repos(
                 repos=repos,
@@ -65,7 +73,7 @@ def run_sync(
     except (ConfigError, WarehouseError) as error:
         typer.echo(f"error: {error}", err=True)
         return 2
-    except GhsyncError as error:  # the run stopped before the repositories (tokens exhausted)
+    except (GhsyncError, ServerStartFailed) as error:  # the run stopped before the repositories
         typer.echo(f"error: {error}", err=True)
         return 1
     print_outcomes(outcomes)

@@ -19,7 +19,8 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
 from prefect.settings import get_current_settings
 
-from flows.slots import Slots
+from flows.prefect_server import is_temporary
+from flows.slots import Slots, ensure_limit
 from ghsync import GitHubClient
 from ghsync.filelock import file_lock, lock_path, presence
 from ghsync.writer import WarehouseWriter
@@ -95,14 +96,14 @@ def warehouse_writer(db_path: Path) -> WarehouseWriter:
 
 @asynccontextmanager
 async def token_limits(fingerprints: list[str], per_token: int) -> AsyncIterator[Slots]:
-    """The slots of the tokens' limits for the block (created or updated first), released at
-    its end. On the temporary Prefect server, slots a killed run left taken are freed first."""
+    """The slots of the tokens' limits for the block (created or updated first, and read
+    back), released at its end. On the temporary Prefect server, slots a killed run left taken
+    are freed first."""
     names = [token_limit_name(fingerprint) for fingerprint in fingerprints]
     slots = Slots(LEASE_SECONDS)
-    async with get_client() as client:
-        for name in names:
-            await client.upsert_global_concurrency_limit_by_name(name, per_token)
-            slots.add(name, per_token)
+    for name in names:
+        await ensure_limit(name, per_token)
+        slots.add(name, per_token)
     async with _leaked_slots_freed(names), slots:
         yield slots
 
@@ -110,8 +111,8 @@ async def token_limits(fingerprints: list[str], per_token: int) -> AsyncIterator
 @asynccontextmanager
 async def _leaked_slots_freed(names: list[str]) -> AsyncIterator[None]:
     """Free the slots of the limits `names` that runs killed earlier left taken, when this is
-    the only live run of this PREFECT_HOME and runs on the temporary server (PREFECT_API_URL
-    unset; a configured server frees them itself, when their leases expire).
+    the only live run of this PREFECT_HOME and runs on a temporary server (`ghsync sync`'s, or
+    Prefect's; a configured server frees them itself, when their leases expire).
 
     A SIGKILLed run cannot release its slots, and the temporary server keeps slot leases in
     memory and runs no lease repossessor, so without this the next run would wait forever.
@@ -122,7 +123,7 @@ async def _leaked_slots_freed(names: list[str]) -> AsyncIterator[None]:
     settings = get_current_settings()
 
     async def free() -> None:
-        if settings.api.url:
+        if not is_temporary(settings.api.url):
             return
         async with get_client() as client:
             for name in names:

@@ -7,6 +7,10 @@ against the emulator). A `SlotPool` acquires up to `size` slots of one limit as 
 keeps each while it is in use again within `linger` seconds (for at most `max_hold` seconds,
 so other processes get their turn), and lends it to one user at a time: every request still
 holds a slot of the global limit, across processes, but a burst pays for it once.
+
+A limit can disappear while a run uses it (`prefect gcl delete`, a server that is not the one
+the run started with): an acquisition that Prefect refuses for want of the limit creates the
+limit again and retries, a bounded number of times, saying so in the run's log.
 """
 
 from __future__ import annotations
@@ -19,12 +23,50 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 
-from prefect.concurrency.asyncio import concurrency
+from prefect import get_run_logger
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import (
+    GlobalConcurrencyLimitCreate,
+    GlobalConcurrencyLimitUpdate,
+)
+from prefect.concurrency.asyncio import ConcurrencySlotAcquisitionError, concurrency
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
 LINGER_SECONDS = 5.0
 """An idle slot is released after this long (the next request of a page chain comes sooner)."""
 MAX_HOLD_SECONDS = 30.0
 """A slot is handed back to Prefect after this long, so waiters elsewhere get their turn."""
+RECREATE_ATTEMPTS = 3
+"""How many times a limit found missing is created again, per limit check or acquisition."""
+
+
+class LimitMissing(Exception):
+    """The Prefect server still has no limit of that name after creating it again and again."""
+
+
+async def ensure_limit(name: str, size: int) -> bool:
+    """Make the Prefect server have the global concurrency limit `name` of `size` slots, and
+    confirm it by reading it back; True when it had to be created.
+
+    Prefect's own upsert is a read then a create, unconfirmed, and fails when another run
+    creates the same limit in between (409); here that run's limit is as good as ours.
+    """
+    created = False
+    async with get_client() as client:
+        for _ in range(RECREATE_ATTEMPTS + 1):
+            try:
+                limit = await client.read_global_concurrency_limit_by_name(name)
+            except ObjectNotFound:
+                with contextlib.suppress(ObjectAlreadyExists):
+                    create = GlobalConcurrencyLimitCreate(name=name, limit=size)
+                    await client.create_global_concurrency_limit(create)
+                created = True
+                continue  # read it back
+            if limit.limit != size:
+                update = GlobalConcurrencyLimitUpdate(limit=size)
+                await client.update_global_concurrency_limit(name, update)
+            return created
+    raise LimitMissing(f"{name}: the Prefect server keeps no such concurrency limit")
 
 
 @dataclass
@@ -99,21 +141,40 @@ class SlotPool:
     async def _hold(self) -> None:
         """Acquire one slot, put it in the free list, release it when idle or held too long."""
         try:
-            async with concurrency(
-                self.name, occupy=1, strict=True, lease_duration=self._lease_duration
-            ):
+            async with contextlib.AsyncExitStack() as held:
+                await self._acquire(held)
                 now = time.monotonic()
                 lease = _Lease(acquired=now, last_used=now)
                 async with self._changed:
                     self._free.append(lease)
                     self._changed.notify()
                 await self._wait_until_retired(lease)
-        except Exception as error:  # no slot: the waiters raise it (a missing limit, a 4xx)
+        except Exception as error:  # no slot: the waiters raise it (a limit still missing, a 4xx)
             self._error = error
         finally:
             async with self._changed:
                 self._holders.discard(asyncio.current_task())
                 self._changed.notify_all()
+
+    async def _acquire(self, held: contextlib.AsyncExitStack) -> None:
+        """One slot of the limit, held until `held` closes. When Prefect refuses it and the
+        limit is gone, the limit is created again and the slot asked for again."""
+        for attempt in range(RECREATE_ATTEMPTS + 1):
+            slot = concurrency(
+                self.name, occupy=1, strict=True, lease_duration=self._lease_duration
+            )
+            try:
+                await held.enter_async_context(slot)
+                return
+            except ConcurrencySlotAcquisitionError:
+                if attempt == RECREATE_ATTEMPTS or not await ensure_limit(self.name, self.size):
+                    raise
+            get_run_logger().warning(
+                "%s: the Prefect server had no such concurrency limit any more; created it "
+                "again (%d slots)",
+                self.name,
+                self.size,
+            )
 
     async def _wait_until_retired(self, lease: _Lease) -> None:
         while not lease.done.is_set():

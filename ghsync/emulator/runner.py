@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ from aiohttp import web
 
 from ghsync.emulator.activity import apply_activity
 from ghsync.emulator.config import EmulatorConfig, FaultConfig
+from ghsync.emulator.gate import Gate
 from ghsync.emulator.server import build_app
 from ghsync.emulator.state import EmulatorState
 from ghsync.emulator.truth import repository_truth, summary
@@ -69,6 +71,19 @@ class Emulator:
         token's account (shared by the account's tokens)."""
         self._call(lambda: self.state.limits.set_budget(token, remaining, reset_in))
 
+    def set_gate(self, *tokens: str, timeout: float = 60.0) -> None:
+        """Hold the GraphQL requests of `tokens` until each of them has sent one (or for
+        `timeout` seconds at most): runs using them certainly overlap."""
+
+        def apply() -> None:
+            self.state.gate = Gate([self.state.limits.labels[t] for t in tokens], timeout)
+
+        self._call(apply)
+
+    def gate(self) -> dict[str, Any] | None:
+        """The gate's state: tokens, waiting_for, held, opened ("arrived", "timeout" or None)."""
+        return self._call(lambda: self.state.gate.snapshot() if self.state.gate else None)
+
     def stats(self) -> dict[str, Any]:
         """Requests, answers by kind, points charged per token (named `token-N`)."""
         return self._call(self.state.stats_snapshot)
@@ -103,10 +118,14 @@ class Emulator:
 
 @asynccontextmanager
 async def started_emulator(
-    config: EmulatorConfig, host: str = "127.0.0.1", port: int = 0
+    config: EmulatorConfig,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    clock: Callable[[], float] = time.time,
 ) -> AsyncIterator[Emulator]:
-    """Serve in the running event loop (port 0: a free port)."""
-    state = EmulatorState(config)
+    """Serve in the running event loop (port 0: a free port). `clock` (epoch seconds) times
+    the rate-limit windows: tests pass one they advance instead of waiting for a reset."""
+    state = EmulatorState(config, clock)
     runner = web.AppRunner(build_app(state), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
@@ -120,7 +139,10 @@ async def started_emulator(
 
 @contextmanager
 def running_emulator(
-    config: EmulatorConfig, host: str = "127.0.0.1", port: int = 0
+    config: EmulatorConfig,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    clock: Callable[[], float] = time.time,
 ) -> Iterator[Emulator]:
     """Serve from a background thread with its own loop, for synchronous callers and tests."""
     loop = asyncio.new_event_loop()
@@ -131,7 +153,7 @@ def running_emulator(
 
     async def serve() -> None:
         try:
-            async with started_emulator(config, host, port) as emulator:
+            async with started_emulator(config, host, port, clock) as emulator:
                 ready.append(emulator)
                 started.set()
                 await stop.wait()

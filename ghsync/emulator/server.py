@@ -23,6 +23,7 @@ from graphql import DocumentNode, ExecutionResult, FragmentDefinitionNode, get_o
 from ghsync.emulator import graph
 from ghsync.emulator.activity import ActivityError, apply_activity
 from ghsync.emulator.cost import QueryCost, analyse
+from ghsync.emulator.gate import add_gate_routes
 from ghsync.emulator.limits import SECONDARY_DOCS, SECONDARY_MESSAGE, Budget
 from ghsync.emulator.responses import bearer_token, json_response, unauthorized
 from ghsync.emulator.rest import add_rest_routes
@@ -68,6 +69,8 @@ async def handle_graphql(request: web.Request) -> web.StreamResponse:
         state.stats["unauthorized"] += 1
         return unauthorized()
     assert token is not None
+    if state.gate is not None:  # tests: held until the gate's other tokens have asked
+        await state.gate.admit(state.limits.labels[token])
     account = state.limits.accounts[token]
     faults = state.faults
     if faults.drop_rate and state.rng.random() < faults.drop_rate:
@@ -312,4 +315,5 @@ def build_app(state: EmulatorState) -> web.Application:
     app.router.add_post("/_emulator/activity", handle_activity)
     app.router.add_get("/_emulator/truth/{owner}/{name}", handle_truth)
     app.router.add_get("/_emulator/summary", handle_summary)
+    add_gate_routes(app)
     return app

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import random
+import time
 from collections import Counter
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -12,19 +14,23 @@ from ghsync.emulator.config import EmulatorConfig
 from ghsync.emulator.dataset import build_world
 from ghsync.emulator.limits import Limits
 
+if TYPE_CHECKING:
+    from ghsync.emulator.gate import Gate
+
 
 class EmulatorState:
     """The world, the limits, the faults and the counters of one running emulator."""
 
-    def __init__(self, config: EmulatorConfig) -> None:
+    def __init__(self, config: EmulatorConfig, clock: Callable[[], float] = time.time) -> None:
         self.config = config
         self.world = build_world(config)
-        self.limits = Limits(config)
+        self.limits = Limits(config, clock)
         self.faults = config.faults
         self.rng = random.Random(f"faults:{config.seed}")
         self.activity_rng = random.Random(f"activity:{config.seed}")
         self.stats: Counter[str] = Counter()
         self.points: Counter[str] = Counter()
+        self.gate: Gate | None = None
 
     def stats_snapshot(self) -> dict[str, Any]:
         """Counters for tests and benchmarks; tokens named `token-N`, never by value."""

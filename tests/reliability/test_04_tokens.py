@@ -3,7 +3,6 @@ beyond max_wait: stop clearly, and a later run completes from the checkpoint).""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import duckdb
@@ -44,13 +43,13 @@ async def test_exhausted_tokens_reset_soon_the_run_waits(
     for token in tokens:
         emulator.set_token_budget(token, remaining=0, reset_in=3)
     db = tmp_path / "w.duckdb"
-    started = time.monotonic()
     [outcome] = await sync_repos(
         repos=["acme/repo-1"], days_back=None, db=str(db), page_size=15, max_wait_seconds=30
     )
     assert outcome.state == "synced"
-    assert time.monotonic() - started >= 3
-    assert emulator.stats()["counters"]["rate_limited"] >= 1
+    stats = emulator.stats()
+    assert stats["counters"]["rate_limited"] >= 1
+    assert stats["points_total"] > 0  # charged answers: the run asked again after the reset
     assert_equals_truth(db, emulator, "acme/repo-1")
 
 

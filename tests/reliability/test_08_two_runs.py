@@ -1,10 +1,10 @@
 """Scenario 8: two `ghsync sync` processes on one database and overlapping repositories at
 once: the database file's OS lock (`<db>.lock`) queues their writes, so both finish and the
-tables equal the truth."""
+tables equal the truth. The emulator's gate makes the runs overlap for certain: the run that
+asks GitHub first waits there until the other has asked too."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ def test_two_processes_on_one_database(scenario: Scenario, tmp_path: Path) -> No
             seed=109, repos=3, prs=120, tokens=(first, second), faults=FaultConfig(latency_ms=300)
         )
     )
+    emulator.set_gate(first, second, timeout=180)
     db = tmp_path / "w.duckdb"
     common = ("--db", str(db), "--full", "--page-size", "10")
     runs = [
@@ -32,20 +33,12 @@ def test_two_processes_on_one_database(scenario: Scenario, tmp_path: Path) -> No
             (second, ("acme/repo-2", "acme/repo-3")),
         )
     ]
-    # Each process uses its own token: the two tokens' spending overlapping in time shows
-    # the runs did (their writes had to be queued).
-    spans: dict[str, list[float]] = {}
-    last: dict[str, int] = {}
-    deadline = time.monotonic() + 240
-    while any(run.poll() is None for run in runs) and time.monotonic() < deadline:
-        for label, points in emulator.stats()["points"].items():
-            if points > last.get(label, 0):
-                spans.setdefault(label, []).append(time.monotonic())
-                last[label] = points
-        time.sleep(0.05)
     codes = [run.wait(timeout=240) for run in runs]
     logs = [(tmp_path / f"run-{token[-1]}.log").read_text() for token in (first, second)]
     assert codes == [0, 0], logs
-    (start_1, *_, end_1), (start_2, *_, end_2) = spans["token-1"], spans["token-2"]
-    assert max(start_1, start_2) < min(end_1, end_2), "the two runs did not overlap"
+    # Each process uses its own token. A request of one run was held at the emulator until a
+    # request of the other arrived: both runs were at work at the same time.
+    gate = emulator.gate()
+    assert gate is not None and gate["opened"] == "arrived", gate
+    assert gate["held"] >= 1
     assert_equals_truth(db, emulator, "acme/repo-1", "acme/repo-2", "acme/repo-3")

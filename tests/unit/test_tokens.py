@@ -10,26 +10,11 @@ from ghsync.config import Settings
 from ghsync.errors import AllTokensInvalid, ConfigError, TokensExhausted
 from ghsync.github.ratelimit import Quota
 from ghsync.github.tokens import Token, TokenPool, TokenState, parse_tokens, tokens_from_settings
+from tests.clock import T0, FakeClock
 
 A = "ghp_" + "a" * 32 + "AAAA"
 B = "ghp_" + "b" * 32 + "BBBB"
 C = "ghp_" + "c" * 32 + "CCCC"
-T0 = 1_700_000_000.0
-
-
-class FakeClock:
-    """Time that moves only when someone sleeps."""
-
-    def __init__(self, now: float = T0) -> None:
-        self.current = now
-        self.slept: list[float] = []
-
-    def now(self) -> float:
-        return self.current
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.current += seconds
 
 
 def make_pool(

@@ -74,9 +74,8 @@ async def test_queued_jobs_share_one_opening(
     assert opened == [True]
     with Warehouse.open(db, read_only=True):  # closed: another connection may open the file
         pass
-    jobs.linger = 0.0
-    await jobs.run(lambda w: w.read_sync_state("a/b"))
-    await asyncio.sleep(0.05)
+    await jobs.run(lambda w: w.read_sync_state("a/b"))  # opens the file again
+    await jobs.aclose()  # closed: the next job opens it once more
     await jobs.run(lambda w: w.read_sync_state("a/b"))
     await jobs.aclose()
     # a later opening (the queue had emptied) does not migrate again

@@ -15,6 +15,7 @@ from ghsync.emulator import (
     running_emulator,
     started_emulator,
 )
+from tests.clock import FakeClock
 from tests.integration.emulator.conftest import OTHER, TOKEN, graphql, http
 
 SECONDARY = "You have exceeded a secondary rate limit"
@@ -69,20 +70,28 @@ def test_tokens_of_one_login_share_one_budget() -> None:
     assert stats["remaining"] == {"token-1": 9, "token-2": 9, "token-3": 4998}
 
 
-def test_primary_exhaustion_answers_200_rate_limited_until_reset(fresh: Emulator) -> None:
-    fresh.set_token_budget(TOKEN, remaining=0, reset_in=1.0)
-    answer = graphql(fresh, "{ viewer { login } }")
-    body = answer.json()
-    assert answer.status == 200
-    assert answer.headers["x-ratelimit-remaining"] == "0"
-    assert "data" not in body
-    assert body["errors"][0]["type"] == "RATE_LIMITED"
-    assert body["errors"][0]["message"].startswith("API rate limit exceeded for user ID ")
-    assert graphql(fresh, "{ viewer { login } }", token=OTHER).status == 200  # other token fine
-    time.sleep(1.1)
-    again = graphql(fresh, "{ viewer { login } }")
-    assert again.json()["data"]["viewer"]["login"] == "viewer-1"
-    assert again.headers["x-ratelimit-remaining"] == "4999"
+def test_primary_exhaustion_answers_200_rate_limited_until_reset() -> None:
+    clock = FakeClock()
+    config = EmulatorConfig(seed=5, repos=1, prs=30, tokens=(TOKEN, f"{OTHER}=bob"))
+    with running_emulator(config, clock=clock.now) as emulator:
+        emulator.set_token_budget(TOKEN, remaining=0, reset_in=1.0)
+        answer = graphql(emulator, "{ viewer { login } }")
+        body = answer.json()
+        assert answer.status == 200
+        assert answer.headers["x-ratelimit-remaining"] == "0"
+        assert answer.headers["x-ratelimit-reset"] == str(int(clock.now() + 1))
+        assert "data" not in body
+        assert body["errors"][0]["type"] == "RATE_LIMITED"
+        assert body["errors"][0]["message"].startswith("API rate limit exceeded for user ID ")
+        assert graphql(emulator, "{ viewer { login } }", token=OTHER).status == 200  # other fine
+        clock.advance(0.9)
+        assert graphql(emulator, "{ viewer { login } }").json()["errors"][0]["type"] == (
+            "RATE_LIMITED"
+        )
+        clock.advance(0.1)  # the reset
+        again = graphql(emulator, "{ viewer { login } }")
+        assert again.json()["data"]["viewer"]["login"] == "viewer-1"
+        assert again.headers["x-ratelimit-remaining"] == "4999"
 
 
 def test_query_costing_more_than_remaining_is_rate_limited(fresh: Emulator) -> None:

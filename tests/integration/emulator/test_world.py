@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 
 from ghsync.emulator import ACTIONS, Emulator, EmulatorConfig, running_emulator
@@ -137,7 +136,6 @@ def test_serve_command_answers_over_http() -> None:
 def test_in_process_server_stops_and_frees_its_port() -> None:
     with running_emulator(EmulatorConfig(repos=1, prs=12)) as emulator:
         url = emulator.url
-    time.sleep(0.1)
     try:
         http(f"{url}/rate_limit")
     except OSError:
