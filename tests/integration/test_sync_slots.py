@@ -12,10 +12,10 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.exceptions import ObjectNotFound
 
-from flows.filelock import file_lock, lock_path
 from flows.runtime import token_limit_name
 from flows.sync import sync_repos
 from ghsync.emulator import Emulator, EmulatorConfig, running_emulator
+from ghsync.filelock import file_lock, lock_path
 from ghsync.log import token_fingerprint
 from tests.integration.truth import differences
 
