@@ -39,20 +39,24 @@ from ghsync import (
     RepoMeta,
     RepoNotFound,
     ReposFailed,
+    RepoStatus,
     Settings,
     SyncState,
     SyncWindow,
     TokenPool,
     TokenState,
+    check_sync_options,
     head_commit_id,
     parse_time,
     parse_tokens,
     plan_window,
     replace_pending,
+    synced_depth,
     tokens_from_settings,
     unsettled,
     validate_repo_names,
 )
+from ghsync.filelock import presence, runs_path
 
 
 def run_name() -> str:
@@ -91,6 +95,15 @@ async def sync_repos(
     """
     log = get_run_logger()
     names = validate_repo_names(repos or [])
+    check_sync_options(
+        days_back=days_back,
+        concurrency_per_token=concurrency_per_token,
+        page_size=page_size,
+        check_run_reserve=check_run_reserve,
+        max_wait_seconds=max_wait_seconds,
+        checkpoint_ttl_hours=checkpoint_ttl_hours,
+        ci_recheck_days=ci_recheck_days,
+    )
     settings = Settings()
     db_path = Path(db) if db else settings.db_path
     tokens = await _tokens(token_secret, settings)
@@ -107,7 +120,8 @@ async def sync_repos(
     )
     client = GitHubClient(pool, settings.github_graphql_url, slot=token_slot)
     writer = warehouse_writer(db_path)
-    async with client, token_limits(fingerprints, concurrency_per_token) as slots, writer:
+    limits = token_limits(fingerprints, concurrency_per_token)
+    async with presence(runs_path(db_path), _nothing), client, limits as slots, writer:
         with installed(Runtime(client, writer, slots, options)):
             if len(tokens) > 1:  # tokens of one account share one budget: learn whose they are
                 await client.identify()
@@ -129,6 +143,10 @@ async def sync_repos(
     return list(outcomes)
 
 
+async def _nothing() -> None:
+    """No clean-up for the first run of a warehouse: `ghsync status` only asks who is alive."""
+
+
 async def _tokens(secret_name: str | None, settings: Settings) -> list[str]:
     if secret_name:
         secret: Secret[str] = await Secret.aload(secret_name)
@@ -143,12 +161,15 @@ async def sync_repository(repo: str, meta: RepoMeta | None) -> RepoOutcome:
     started = time.monotonic()
     COST_LABEL.set(repo)
     client = current().client
+    status = RepoStatus.FAILED
     try:
         if meta is None:
+            status = RepoStatus.NOT_FOUND
             raise RepoNotFound(repo, "GitHub answered null for it")
         # No Prefect tags on the tasks: a tagged task run asks the API for tag concurrency slots
         # (two calls, each open to the server database's stalls) before it starts.
         await _sync(repo, meta, outcome)
+        status = RepoStatus(outcome.state)
     except GhsyncError as error:
         outcome.state, outcome.error = "failed", str(error)
         log.error("%s failed: %s", repo, error)
@@ -158,6 +179,9 @@ async def sync_repository(repo: str, meta: RepoMeta | None) -> RepoOutcome:
     finally:
         outcome.points, outcome.requests = client.points[repo], client.requests[repo]
         outcome.seconds = time.monotonic() - started
+    # An interrupted run records nothing: its repositories stay `running` with no live run,
+    # which `ghsync status` shows as interrupted.
+    await tasks.record_outcome_task(repo, status, outcome.error)
     return outcome
 
 
@@ -187,13 +211,14 @@ async def _sync_pages(
     options = current().options
     checkpoints = options.checkpoints
     window = SyncWindow(state.window_since, state.window_until)
-    assert state.session_id is not None
+    session = state.session_id
+    assert session is not None
     start = min(options.page_size, state.page_size or options.page_size)
     progress = Progress(repo, meta.pr_count)
     await progress.start()
 
     def page(cursor: str | None, size: int, number: int) -> tasks.PageRef:
-        return tasks.PageRef(repo, state.session_id or "", cursor, window.key(), size, number)
+        return tasks.PageRef(repo, session, cursor, window.key(), size, number)
 
     size = start
     current_page = page(state.cursor, size, 1)
@@ -223,6 +248,7 @@ async def _sync_pages(
         fetching.cancel()  # a no-op unless this page failed while the next was being fetched
     done = _closed(state, window, working=size, start=start)
     await tasks.save_state_task(repo, done)
+    tasks.forget_checkpoints(session)
     await progress.finish()
     return done
 
@@ -302,12 +328,13 @@ def _opened(state: SyncState, meta: RepoMeta) -> SyncState | None:
         days_back=options.days_back,
         full=options.full,
         now=datetime.now(UTC),
+        depth_since=state.depth_since,
     )
     if window is None:
         return None
     return _replace(
         state,
-        status="running",
+        status=RepoStatus.RUNNING,
         window_since=window.since,
         window_until=window.until,
         session_id=uuid.uuid4().hex,
@@ -323,7 +350,7 @@ def _resumed(state: SyncState) -> SyncState | None:
         return None
     if current().options.full and state.window_since is not None:
         return None
-    return _replace(state, status="running", error=None)
+    return _replace(state, status=RepoStatus.RUNNING, error=None)
 
 
 def _closed(state: SyncState, window: SyncWindow, *, working: int, start: int) -> SyncState:
@@ -335,7 +362,8 @@ def _closed(state: SyncState, window: SyncWindow, *, working: int, start: int) -
     size = working if working < start else min(requested, start + max(1, start // 4))
     return _replace(
         state,
-        status="ok",
+        status=RepoStatus.SYNCED,
+        depth_since=synced_depth(state.depth_since, state.watermark, window),
         watermark=window.until or state.watermark,
         last_synced_at=datetime.now(UTC),
         cursor=None,

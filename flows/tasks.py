@@ -12,14 +12,17 @@ nobody uses.
 from __future__ import annotations
 
 import hashlib
+import shutil
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Generic, ParamSpec, TypeVar, cast
 
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
+from prefect.settings import get_current_settings
 from prefect.utilities.annotations import quote
 
 from flows.runtime import current
@@ -30,6 +33,7 @@ from ghsync import (
     PendingCheck,
     PrPage,
     RepoMeta,
+    RepoStatus,
     SyncState,
     Warehouse,
     check_repos,
@@ -59,7 +63,7 @@ def bulk(value: T) -> T:
     return cast(T, quote(value))
 
 
-CHECKPOINT_FORMAT = "2"
+CHECKPOINT_FORMAT = "3"
 """Part of every checkpoint key: changed when a checkpoint task's result type changes, so a run
 never reads a result an older version wrote."""
 
@@ -92,8 +96,22 @@ class PageRef:
     """The page's place in the session (names the task runs)."""
 
 
+def checkpoint_folder(session: str) -> str:
+    """The folder of a session's checkpoints in the result storage (removed when it ends)."""
+    return f"ghsync-session-{session}"
+
+
+def forget_checkpoints(session: str) -> None:
+    """Remove a finished session's checkpoints from the local result storage: no later session
+    reads them, and they hold PR bodies, commit messages and e-mails. (A remote result storage
+    block keeps them until their expiry.)"""
+    storage = get_current_settings().results.local_storage_path
+    shutil.rmtree(Path(storage) / checkpoint_folder(session), ignore_errors=True)
+
+
 def page_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
-    """Checkpoint key of a page's fetch: what was asked, never who asked (no token)."""
+    """Checkpoint key of a page's fetch: what was asked, never who asked (no token). Prefect
+    uses it as the result's path in its storage: the session's folder, then a hash."""
     name = context.task.name
     page: PageRef = parameters["page"]
     parts = [
@@ -106,7 +124,8 @@ def page_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
         page.window,
         str(page.page_size),
     ]
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+    digest = hashlib.sha256("|".join(parts).encode()).hexdigest()
+    return f"{checkpoint_folder(page.session)}/{digest}"
 
 
 @task(name="list-org-repos", task_run_name="list-repos {org}", cache_policy=NO_CACHE)
@@ -159,6 +178,12 @@ async def read_state_task(repo: str) -> SyncState | None:
 @task(name="save-sync-state", task_run_name="save-state {repo}", cache_policy=NO_CACHE)
 async def save_state_task(repo: str, state: SyncState) -> None:
     await in_warehouse(lambda warehouse: warehouse.write_sync_state(state))
+
+
+@task(name="record-outcome", task_run_name="record-outcome {repo}", cache_policy=NO_CACHE)
+async def record_outcome_task(repo: str, outcome: RepoStatus, error: str | None) -> None:
+    """How this run ended for the repository (`ghsync status` shows it)."""
+    await in_warehouse(lambda warehouse: warehouse.record_outcome(repo, outcome, error))
 
 
 @task(name="load-page", task_run_name="load {repo} #{number}", cache_policy=NO_CACHE)

@@ -5,7 +5,7 @@ and demo tool, is `ghsync.emulator`.)
 """
 
 from ghsync.ci import PendingCheck, replace_pending, unsettled
-from ghsync.config import Settings
+from ghsync.config import Settings, check_sync_options
 from ghsync.errors import (
     ConfigError,
     FatalError,
@@ -40,8 +40,8 @@ from ghsync.log import mask_token, token_fingerprint
 from ghsync.nodes import CommitChecks
 from ghsync.records import PageCounts, check_run_frames, map_repositories, page_frames
 from ghsync.sql_files import list_examples
-from ghsync.warehouse import SyncState, Warehouse, check_writable
-from ghsync.window import SyncWindow, parse_time, plan_window
+from ghsync.warehouse import RepoStatus, SyncState, Warehouse, check_writable
+from ghsync.window import SyncWindow, parse_time, plan_window, synced_depth
 
 __all__ = [
     "COST_LABEL",
@@ -56,6 +56,7 @@ __all__ = [
     "PrPage",
     "RepoMeta",
     "RepoNotFound",
+    "RepoStatus",
     "ReposFailed",
     "RetriableError",
     "Settings",
@@ -68,6 +69,7 @@ __all__ = [
     "WarehouseError",
     "check_repos",
     "check_run_frames",
+    "check_sync_options",
     "check_writable",
     "complete_nested",
     "fetch_check_runs",
@@ -83,6 +85,7 @@ __all__ = [
     "parse_tokens",
     "plan_window",
     "replace_pending",
+    "synced_depth",
     "token_fingerprint",
     "tokens_from_settings",
     "unsettled",

@@ -13,9 +13,9 @@ import typer
 from ghsync.config import Settings
 from ghsync.emulator_cli import emulator_app
 from ghsync.errors import ConfigError, WarehouseError
+from ghsync.filelock import anyone_present, runs_path
 from ghsync.github.client import check_tokens
 from ghsync.github.tokens import TokenState, TokenStatus, parse_tokens, tokens_from_settings
-from ghsync.sql_files import read_statement
 from ghsync.warehouse import Warehouse
 from ghsync.writer import reading
 
@@ -94,15 +94,25 @@ def sync_command(
 @app.command("status")
 def status_command(
     db: Annotated[Path | None, typer.Option(help="Warehouse file [default: GHSYNC_DB].")] = None,
+    repo: Annotated[
+        list[str] | None, typer.Option("--repo", help="Only this OWNER/REPO (repeatable).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines, for scripts.")] = False,
 ) -> None:
-    """Per repository: watermark, last sync, state, rows, pending work (from the warehouse)."""
+    """Per repository: how its last run ended (synced, unchanged, failed and why, interrupted,
+    not found) and when, watermark, history depth, open session, CI to fetch or still running,
+    rows (from the warehouse)."""
     path = db if db is not None else Settings().db_path
+    live = anyone_present(runs_path(path))
     try:
         with _reading(path) as warehouse:
-            result = warehouse.query(read_statement("status"))
+            result = warehouse.status(repo or [], live=live)
     except WarehouseError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from error
+    if as_json:
+        typer.echo(result.write_ndjson(), nl=False)
+        return
     _print_table(result)
 
 

@@ -20,7 +20,9 @@ so a stream of readers cannot starve a waiting writer. And a locked turnstile te
 that someone waits, so it can hand the lock back early (the writer does: `yield_after`).
 
 `presence`: every live run holds a shared lock, so a run that can take it exclusively knows it
-is the only one alive, and can clean up after runs that were killed.
+is the only one alive, and can clean up after runs that were killed; `anyone_present` asks
+whether any process holds it (a sync of a warehouse holds `runs_path`, so `ghsync status` can
+tell a run that works on a repository from one that was killed).
 """
 
 from __future__ import annotations
@@ -34,6 +36,27 @@ from pathlib import Path
 
 POLL_SECONDS = 0.05
 """How often a waiting process tries the lock again."""
+
+
+def runs_path(db_path: Path) -> Path:
+    """The file every live sync of a warehouse holds `presence` on (`ghsync status` tells an
+    interrupted run from a running one by it)."""
+    return db_path.with_name(db_path.name + ".runs")
+
+
+def anyone_present(path: Path) -> bool:
+    """Whether a live process holds `presence` on `path` (a missing file: nobody)."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(descriptor)
+    return False
 
 
 def lock_path(db_path: Path) -> Path:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from string import Template
 from types import TracebackType
@@ -80,6 +81,22 @@ class SyncState:
     """The open session's id (None when none is open): part of its checkpoint keys."""
     page_size: int | None = None
     """The PR page size that last worked (None: the run's own)."""
+    depth_since: datetime | None = None
+    """How far back the synced history reaches (None: all of it, or never synced)."""
+    outcome_at: datetime | None = None
+    """When the last run ended for this repository (its outcome is `status`)."""
+
+
+class RepoStatus(StrEnum):
+    """`sync_state.status`: how a repository's last run ended, or that one works on it."""
+
+    RUNNING = "running"
+    SYNCED = "synced"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    """The run was stopped (Ctrl-C, SIGTERM) or killed: its session resumes on the next run."""
+    NOT_FOUND = "not_found"
 
 
 PageLoad = tuple[PageFrames, SyncState | None]
@@ -228,18 +245,33 @@ class Warehouse:
         rows = self._fetch("read_sync_state", {"repo": repo})
         if not rows:
             return None
-        repo_, watermark, synced, status, cursor, pending, error, since, until, session, size = (
-            rows[0]
-        )
+        repo_, watermark, synced, status, cursor, pending, *rest = rows[0]
         checks = tuple(PendingCheck.decode(entry) for entry in pending or ())
-        return SyncState(
-            repo_, watermark, synced, status, cursor, checks, error, since, until, session, size
-        )
+        return SyncState(repo_, watermark, synced, status, cursor, checks, *rest)
 
     def write_sync_state(self, state: SyncState) -> None:
         """Insert or replace the sync state of `state.repo` on its own."""
         with self._transaction():
             self._write_sync_state(state)
+
+    def record_outcome(self, repo: str, outcome: RepoStatus, error: str | None) -> None:
+        """How the last run ended for `repo` (now), leaving the rest of its state as it is (a
+        failed or interrupted session stays open, to resume)."""
+        with self._transaction(), self._errors_named():
+            self._con.execute(
+                read_statement("record_outcome"),
+                {"repo": repo, "status": str(outcome), "error": error},
+            )
+
+    def status(self, repos: Sequence[str], *, live: bool) -> pl.DataFrame:
+        """`ghsync status` of `repos` (all when empty); `live`: a sync of this file is alive,
+        so a repository in state `running` is being synced, not interrupted."""
+        with self._errors_named():
+            parameters = {"repos": list(repos), "live": live}
+            relation = self._con.sql(read_statement("status"), params=parameters)
+            assert relation is not None
+            result: pl.DataFrame = relation.pl()
+            return result
 
     def query(self, sql: str) -> pl.DataFrame:
         """Run any SQL and return its result (an empty frame for a statement without one)."""

@@ -60,17 +60,40 @@ def plan_window(
     days_back: int | None,
     full: bool,
     now: datetime,
+    depth_since: datetime | None = None,
 ) -> SyncWindow | None:
     """The window of a new session, or None when the repository has nothing new.
 
-    Unchanged means: it has no PR, or its newest PR update is not newer than the watermark.
+    Unchanged means: it has no PR, or its newest PR update is not newer than the watermark and
+    `days_back` reaches no further back than the history synced so far (`depth_since`, None:
+    all of it). A deeper `days_back` opens a session from that depth (the PRs updated since the
+    depth already synced are asked again: GitHub pages PRs from the newest update only).
     `full` always syncs everything (a repair).
     """
     if full:
         return SyncWindow(None, newest_update)
+    wanted = None if days_back is None else now - timedelta(days=days_back)
+    if watermark is not None and depth_since is not None and _deeper(wanted, depth_since):
+        return SyncWindow(wanted, newest_update or watermark)
     if newest_update is None or (watermark is not None and newest_update <= watermark):
         return None
     if watermark is not None:
         return SyncWindow(watermark, newest_update)
-    since = None if days_back is None else now - timedelta(days=days_back)
-    return SyncWindow(since, newest_update)
+    return SyncWindow(wanted, newest_update)
+
+
+def _deeper(wanted: datetime | None, depth_since: datetime) -> bool:
+    return wanted is None or wanted < depth_since
+
+
+def synced_depth(
+    depth_since: datetime | None, watermark: datetime | None, window: SyncWindow
+) -> datetime | None:
+    """How far back the history reaches once the session of `window` has finished (None: all
+    of it): a first session reaches its `since`, a later one extends the depth, never shortens
+    it."""
+    if watermark is None:
+        return window.since
+    if window.since is None or depth_since is None:
+        return None
+    return min(depth_since, window.since)

@@ -69,6 +69,9 @@ def test_killed_sync_resumes_without_refetching_finished_pages(
         process.wait()
     fetched_before_kill = page_requests(slow_emulator)
     assert 5 <= fetched_before_kill < 120 // PAGE
+    storage = tmp_path / "p" / "storage"
+    [session] = storage.glob("ghsync-session-*")  # the killed session's checkpoints
+    assert list(session.iterdir())
     free_token_slots(TOKENS)  # the test server never expires the killed run's slot leases
     slow_emulator.reset_stats()
     rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
@@ -80,6 +83,7 @@ def test_killed_sync_resumes_without_refetching_finished_pages(
     truth = slow_emulator.truth("acme/repo-1")
     assert truth is not None
     assert differences(db, truth) == {}
+    assert not session.exists()  # replayed, then removed with the finished session
 
 
 async def test_pr_updated_during_the_walk_is_caught_next_run(

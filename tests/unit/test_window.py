@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ghsync.window import SyncWindow, parse_time, plan_window
+from ghsync.window import SyncWindow, parse_time, plan_window, synced_depth
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 MARK = datetime(2026, 5, 30, tzinfo=UTC)
@@ -84,3 +84,61 @@ def test_key_is_stable_and_distinguishes_windows() -> None:
     assert one.key() == SyncWindow(MARK, NOW).key()
     assert one.key() != SyncWindow(None, NOW).key()
     assert one.key() != SyncWindow(MARK, NOW + timedelta(seconds=1)).key()
+
+
+DEPTH = NOW - timedelta(days=30)
+LATER = MARK + timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("days_back", "newest", "expected"),
+    [
+        (30, MARK, None),  # as deep as synced, nothing new
+        (20, MARK, None),  # shallower: nothing to fetch
+        (365, MARK, SyncWindow(NOW - timedelta(days=365), MARK)),  # deeper: its own session
+        (None, MARK, SyncWindow(None, MARK)),  # everything
+        (30, MARK + timedelta(hours=1), SyncWindow(MARK, MARK + timedelta(hours=1))),
+        (
+            365,
+            MARK + timedelta(hours=1),
+            SyncWindow(NOW - timedelta(days=365), MARK + timedelta(hours=1)),
+        ),
+    ],
+    ids=[
+        "same-depth",
+        "shallower",
+        "deeper",
+        "deeper-to-everything",
+        "incremental",
+        "deeper-and-new",
+    ],
+)
+def test_a_deeper_days_back_opens_a_session_from_that_depth(
+    days_back: int | None, newest: datetime, expected: SyncWindow | None
+) -> None:
+    window = plan_window(
+        watermark=MARK,
+        newest_update=newest,
+        days_back=days_back,
+        full=False,
+        now=NOW,
+        depth_since=DEPTH,
+    )
+    assert window == expected
+
+
+def test_all_history_synced_never_deepens() -> None:
+    window = plan_window(
+        watermark=MARK, newest_update=MARK, days_back=None, full=False, now=NOW, depth_since=None
+    )
+    assert window is None
+
+
+def test_synced_depth_reaches_back_and_never_shortens() -> None:
+    first = SyncWindow(DEPTH, MARK)
+    assert synced_depth(None, None, first) == DEPTH  # a first sync reaches its since
+    assert synced_depth(DEPTH, MARK, SyncWindow(MARK, NOW)) == DEPTH  # incremental: the same
+    deeper = NOW - timedelta(days=365)
+    assert synced_depth(DEPTH, MARK, SyncWindow(deeper, NOW)) == deeper
+    assert synced_depth(DEPTH, MARK, SyncWindow(None, NOW)) is None  # full: all of it
+    assert synced_depth(None, MARK, SyncWindow(MARK, NOW)) is None  # all stays all
