@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from contextlib import AbstractContextManager
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +28,24 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(emulator_app, name="emulator")
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"ghsync {version('ghsync')}")
+        raise typer.Exit
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    pass  # the options of `ghsync` itself; help from `app`
 
 
 @app.command()
@@ -135,25 +155,38 @@ def tokens_command(
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from error
     statuses = asyncio.run(check_tokens(tokens, settings.github_graphql_url))
-    for line in _by_account(statuses):
+    for line in _aligned(_by_account(statuses)):
         typer.echo(line)
     if not any(status.state is TokenState.READY for status in statuses):
         raise typer.Exit(1)
 
 
-def _by_account(statuses: list[TokenStatus]) -> list[str]:
-    """Each token's line, the tokens of one account together, each account of several tokens
-    followed by a note: GitHub gives a user one budget, however many tokens the user has."""
+def _by_account(statuses: list[TokenStatus]) -> list[tuple[str, ...] | str]:
+    """The header, each token's row, the tokens of one account together, each account of
+    several tokens followed by a note: GitHub gives a user one budget, however many tokens the
+    user has."""
     accounts: dict[str | int, list[TokenStatus]] = {}
     for index, status in enumerate(statuses):  # one GitHub did not identify: its own account
         accounts.setdefault(status.login or index, []).append(status)
-    lines = []
+    rows: list[tuple[str, ...] | str] = [TokenStatus.HEADER]
     for login, members in accounts.items():
-        lines += [member.line() for member in members]
+        rows += [member.cells() for member in members]
         if len(members) > 1:
             note = f"{len(members)} tokens share account {login}'s budget: no extra capacity"
-            lines.append(f"  {note}")
-    return lines
+            rows.append(f"  {note}")
+    return rows
+
+
+def _aligned(rows: list[tuple[str, ...] | str]) -> list[str]:
+    """Rows of cells as lines, each column as wide as its widest cell; a str row as it is."""
+    tables = [row for row in rows if not isinstance(row, str)]
+    widths = [max(len(cells[i]) for cells in tables) for i in range(len(tables[0]))]
+    return [
+        row
+        if isinstance(row, str)
+        else "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
 
 
 def _secret_tokens(name: str) -> list[str]:
@@ -163,24 +196,70 @@ def _secret_tokens(name: str) -> list[str]:
     return parse_tokens(str(secret.get()), None)
 
 
-@app.command("sql")
+@app.command("sql", context_settings={"ignore_unknown_options": True})
 def sql_command(
-    query: Annotated[str, typer.Argument(help='e.g. "SELECT * FROM pr_metrics LIMIT 10"')],
+    query: Annotated[
+        str | None,
+        typer.Argument(
+            help='SQL, e.g. "SELECT * FROM pr_metrics LIMIT 10"; - reads it from stdin.',
+            show_default=False,
+        ),
+    ] = None,
+    file: Annotated[
+        typer.FileText | None,
+        typer.Option("-f", "--file", help="Read the SQL from FILE (- for stdin)."),
+    ] = None,
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
-    db: Annotated[Path | None, typer.Option(help="Warehouse file [default: GHSYNC_DB].")] = None,
+    db: Annotated[Path | None, typer.Option(help="Warehouse file (default: GHSYNC_DB).")] = None,
 ) -> None:
-    """Run SQL against the warehouse (opened read-only) and print the result."""
+    """Run SQL against the warehouse (opened read-only) and print each statement's result.
+
+    Statements run in order, each result printed before the next one runs. A query that
+    begins with a `--` comment is SQL, not an option. CSV writes lists and structs as JSON.
+    """
+    sql = _sql_text(query, file)
     path = db if db is not None else Settings().db_path
     try:
         with _reading(path) as warehouse:
-            result = warehouse.query(query)
+            statements = warehouse.statements(sql)
+            if not statements:
+                raise _bad_input("no SQL statement in the input (only comments?)")
+            printed = False
+            for statement in statements:
+                result = warehouse.query(statement)
+                if result.width == 0:  # SET, PRAGMA ...: no result to print
+                    continue
+                if printed:
+                    typer.echo()
+                if csv:
+                    _print_csv(result)
+                else:
+                    _print_table(result)
+                printed = True
     except WarehouseError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from error
-    if csv:
-        typer.echo(_lists_as_text(result).write_csv(), nl=False)
-        return
-    _print_table(result)
+
+
+def _sql_text(query: str | None, file: typer.FileText | None) -> str:
+    """The SQL to run: the argument, stdin for `-`, or the file of `-f`."""
+    if query is not None and file is not None:
+        raise _bad_input("give the SQL either as an argument or with -f, not both")
+    if file is not None:
+        return file.read()
+    if query is None:
+        raise _bad_input("give SQL, - (read it from stdin) or -f FILE")
+    if query == "-":
+        return typer.get_text_stream("stdin").read()
+    if query.startswith("-") and not any(char.isspace() for char in query):
+        raise _bad_input(f"no such option: {query} (see ghsync sql --help)")  # not SQL
+    return query
+
+
+def _bad_input(message: str) -> typer.Exit:
+    """Say what is wrong with the input; the exit (2) to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
 
 
 def _reading(path: Path) -> AbstractContextManager[Warehouse]:
@@ -193,25 +272,31 @@ def _reading(path: Path) -> AbstractContextManager[Warehouse]:
 
 
 def _print_table(result: pl.DataFrame) -> None:
+    """Every row; on a terminal (or with COLUMNS set) as wide as it is, polars wrapping the
+    cells and showing as many columns as fit (`…` for the others), strings cut at 50."""
+    width = shutil.get_terminal_size((0, 0)).columns  # 0: not a terminal, no COLUMNS
     with pl.Config(
         tbl_rows=-1,
-        tbl_cols=-1,
-        tbl_width_chars=250,
-        fmt_str_lengths=80,
+        tbl_cols=max(2, width // 12) if width else -1,
+        tbl_width_chars=width or 250,
+        fmt_str_lengths=50,
         tbl_hide_dataframe_shape=True,
         tbl_hide_column_data_types=True,
     ):
         typer.echo(result)
 
 
-def _lists_as_text(frame: pl.DataFrame) -> pl.DataFrame:
-    """CSV has no lists: write them as DuckDB prints them, `[a, b]`."""
-    lists = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.List)]
-    as_text = pl.element().cast(pl.String)
-    return frame.with_columns(
-        pl.format("[{}]", pl.col(name).list.eval(as_text).list.join(", ")).alias(name)
-        for name in lists
+def _print_csv(result: pl.DataFrame) -> None:
+    """CSV has no nested values: lists, arrays and structs are written as JSON."""
+    nested = [name for name, dtype in result.schema.items() if dtype.is_nested()]
+    as_json = (
+        pl.struct(pl.col(name).alias("v")).struct.json_encode().str.json_path_match("$.v")
+        for name in nested
     )
+    frame = result.with_columns(
+        column.alias(name) for column, name in zip(as_json, nested, strict=True)
+    )
+    typer.echo(frame.write_csv(), nl=False)
 
 
 if __name__ == "__main__":

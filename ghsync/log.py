@@ -12,15 +12,19 @@ _ELLIPSIS = "…"
 def mask_token(token: str) -> str:
     """Show a token the way GitHub's UI does: its prefix and last four characters only.
 
-    `ghp_0123456789abcdef` -> `ghp_…cdef`; a token without a known prefix keeps none.
+    `ghp_0123456789abcdef` -> `ghp_…cdef`; a token without a known prefix keeps none. A short
+    token (8 characters or fewer after its prefix: an emulator's or a test's) would give away
+    half of itself that way: it shows none of its text but the start of its fingerprint, which
+    names its Prefect concurrency limit anyway (`ghp_aaaa` -> `ghp_…#<6 hex digits>`).
     """
     prefix = ""
     for known in ("github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_"):
         if token.startswith(known):
             prefix = known
             break
-    tail = token[-4:] if len(token) - len(prefix) > 8 else ""
-    return f"{prefix}{_ELLIPSIS}{tail}"
+    if len(token) - len(prefix) > 8:
+        return f"{prefix}{_ELLIPSIS}{token[-4:]}"
+    return f"{prefix}{_ELLIPSIS}#{token_fingerprint(token)[:6]}"
 
 
 def token_fingerprint(token: str) -> str:

@@ -273,8 +273,15 @@ class Warehouse:
             result: pl.DataFrame = relation.pl()
             return result
 
+    def statements(self, sql: str) -> list[str]:
+        """The statements of `sql` in order, split by DuckDB's parser (comments kept with the
+        statement they precede); a syntax error anywhere raises before any of them runs."""
+        with self._errors_named():
+            return [statement.query for statement in self._con.extract_statements(sql)]
+
     def query(self, sql: str) -> pl.DataFrame:
-        """Run any SQL and return its result (an empty frame for a statement without one)."""
+        """Run any SQL and return its result (a frame without columns for a statement without
+        one; with several statements, the last one's)."""
         with self._errors_named():
             relation = self._con.sql(sql)
             result: pl.DataFrame = relation.pl() if relation is not None else pl.DataFrame()

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from ghsync.config import Settings
 from ghsync.errors import AllTokensInvalid, ConfigError, TokensExhausted
@@ -118,14 +118,17 @@ class TokenStatus:
     state: TokenState
     usable_at: datetime | None
 
-    def line(self) -> str:
-        """One line for `ghsync tokens`: mask, account, remaining/limit, reset, state."""
+    HEADER: ClassVar[tuple[str, ...]] = ("TOKEN", "ACCOUNT", "POINTS", "RESET", "STATE")
+    """The names of the `cells`."""
+
+    def cells(self) -> tuple[str, ...]:
+        """Its row of `ghsync tokens`: mask, account, remaining/limit, reset, state."""
         budget = f"{self.remaining}/{self.limit}" if self.limit is not None else "?/?"
         reset = self.reset_at.isoformat() if self.reset_at else "?"
         state = str(self.state)
         if self.usable_at is not None:
             state += f" until {self.usable_at.isoformat()}"
-        return f"{self.mask}  {self.login or '?'}  {budget}  reset {reset}  {state}"
+        return (self.mask, self.login or "?", budget, reset, state)
 
 
 @dataclass

@@ -26,7 +26,7 @@ async def test_no_token_appears_in_logs_or_errors(caplog: pytest.LogCaptureFixtu
         async with GitHubClient(pool, emu.graphql_url, max_attempts=2, retry_base=0.01) as client:
             await client.identify()
             texts.append(repr(pool))
-            texts += [status.line() for status in pool.statuses()]
+            texts += [" ".join(status.cells()) for status in pool.statuses()]
             for variables in (
                 {"owner": "acme", "name": "repo-1", "pageSize": 20},
                 {"owner": "acme", "name": "nope", "pageSize": 20},
