@@ -18,6 +18,7 @@ from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
 
 from flows.sync import sync_repos
 from ghsync.emulator import EmulatorConfig, FaultConfig
+from ghsync.errors import ReposFailed
 from tests.reliability.conftest import Scenario, fake_tokens
 from tests.reliability.leaks import Finder
 
@@ -35,12 +36,17 @@ async def test_no_token_anywhere_masks_only(
     scenario: Scenario, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     revoked, kept = fake_tokens("rs")
-    faults = FaultConfig(revoke_after={revoked: 2}, secondary_rate=0.2, secondary_retry_after=1)
+    # The first token is refused at its first request (the run's `viewer` query, asked of every
+    # token in turn), the second after 8: the run fails mid-session, so the pages it fetched
+    # stay in the checkpoint storage (a finished session's are removed) for the search below.
+    revoke = {revoked: 0, kept: 8}
+    faults = FaultConfig(revoke_after=revoke, secondary_rate=0.2, secondary_retry_after=1)
     scenario.emulator(
-        EmulatorConfig(seed=111, repos=1, prs=20, tokens=(revoked, kept), faults=faults)
+        EmulatorConfig(seed=111, repos=1, prs=40, tokens=(revoked, kept), faults=faults)
     )
     db = tmp_path / "w.duckdb"
-    await sync_repos(repos=["acme/repo-1"], days_back=None, db=str(db), page_size=10)
+    with pytest.raises(ReposFailed, match=r"401|rejected"):
+        await sync_repos(repos=["acme/repo-1"], days_back=None, db=str(db), page_size=10)
     for command in (("status", "--db", str(db)), ("tokens",)):
         assert scenario.cli(*command).returncode in (0, 1)
     await APILogHandler.aflush()
@@ -72,7 +78,7 @@ async def test_no_token_anywhere_masks_only(
     assert any("ghp_…rrrr" in line for line in evidence.logs)
     assert any("rejected (401 Bad credentials)" in line for line in evidence.logs)
     assert any("ghp_…ssss" in output for output in evidence.outputs)
-    assert any((scenario.prefect_home / "storage").iterdir())
+    assert list((scenario.prefect_home / "storage").glob("ghsync-session-*/*"))
     assert rows > 100 and runs and artifacts and databases
 
 
