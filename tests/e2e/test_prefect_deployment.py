@@ -164,7 +164,8 @@ def test_readme_sequence_syncs_the_emulator_and_the_ui_tells_the_story(tmp_path:
         status = ghsync(stack, "status")
         assert all(repo in status for repo in REPOS)
         tokens = ghsync(stack, "tokens", "--token-secret", SECRET_BLOCK)
-        assert len(tokens.strip().splitlines()) == 2
+        header, *lines = tokens.strip().splitlines()
+        assert header.split()[0] == "TOKEN" and len(lines) == 2  # a header, a line per token
         assert not any(token in tokens for token in TOKENS)  # masked
 
         with webhook_receiver() as (url, received):
