@@ -15,11 +15,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from prefect import flow, get_run_logger
-from prefect.blocks.system import Secret
 from prefect.runtime import flow_run
 
 from flows import tasks
-from flows.report import Progress, RepoOutcome, publish_summary
+from flows.report import Progress, RepoOutcome, publish_summary, tell_checked, tell_finished
 from flows.runtime import (
     Runtime,
     SyncOptions,
@@ -29,6 +28,7 @@ from flows.runtime import (
     token_slot,
     warehouse_writer,
 )
+from flows.secrets import secret_tokens
 from ghsync import (
     COST_LABEL,
     CommitChecks,
@@ -46,7 +46,6 @@ from ghsync import (
     TokenState,
     head_commit_id,
     parse_time,
-    parse_tokens,
     plan_window,
     replace_pending,
     tokens_from_settings,
@@ -116,6 +115,7 @@ async def sync_repos(
             log.info("%d repositories to check, %d token(s)", len(names), len(pool.tokens()))
             COST_LABEL.set("metadata")
             metas = await tasks.check_repos_task(names, len(names)) if names else {}
+            tell_checked(metas)
             found = [meta for meta in metas.values() if meta is not None]
             if found:
                 await tasks.save_repositories_task(found, len(found))
@@ -131,8 +131,7 @@ async def sync_repos(
 
 async def _tokens(secret_name: str | None, settings: Settings) -> list[str]:
     if secret_name:
-        secret: Secret[str] = await Secret.aload(secret_name)
-        return parse_tokens(str(secret.get()), None)
+        return await secret_tokens(secret_name)
     return tokens_from_settings(settings)
 
 
@@ -158,6 +157,7 @@ async def sync_repository(repo: str, meta: RepoMeta | None) -> RepoOutcome:
     finally:
         outcome.points, outcome.requests = client.points[repo], client.requests[repo]
         outcome.seconds = time.monotonic() - started
+    tell_finished(outcome)
     return outcome
 
 
@@ -189,7 +189,7 @@ async def _sync_pages(
     window = SyncWindow(state.window_since, state.window_until)
     assert state.session_id is not None
     start = min(options.page_size, state.page_size or options.page_size)
-    progress = Progress(repo, meta.pr_count)
+    progress = Progress(outcome, meta.pr_count)
     await progress.start()
 
     def page(cursor: str | None, size: int, number: int) -> tasks.PageRef:
