@@ -27,7 +27,7 @@ from flows.events import listening
 from flows.interrupts import EXIT_CODE as INTERRUPTED_EXIT_CODE
 from flows.interrupts import Interrupted, Interrupts
 from flows.prefect_server import ServerStartFailed, kill_all, start_temporary_server
-from flows.terminal import Display, display_for, new_log_file, route_logs
+from flows.terminal import Display, display_for, new_log_file, repositories, route_logs
 from ghsync import (
     ConfigError,
     GhsyncError,
@@ -199,7 +199,7 @@ def total_line(outcomes: list[RepoOutcome], display: Display, seconds: float) ->
     rows = sum(o.prs + o.reviews + o.commits + o.files + o.check_runs for o in outcomes)
     spent = display.spent
     return (
-        f"total: {len(outcomes)} repositories ({kinds or 'none'}), "
+        f"total: {repositories(len(outcomes))} ({kinds or 'none'}), "
         f"{sum(o.prs for o in outcomes):,} PRs, {rows:,} rows, {spent.points:,} points in "
         f"{spent.requests:,} requests, {seconds:.1f} s"
     )

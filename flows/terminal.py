@@ -31,12 +31,18 @@ from rich.progress import (
 )
 
 from flows.events import PageLoaded, Spent
+from ghsync import TokenState
 
 if TYPE_CHECKING:
     from flows.report import RepoOutcome
 
 LOGS_KEPT = 20
 """Log files of earlier runs kept in PREFECT_HOME/logs (the newest)."""
+
+
+def repositories(count: int) -> str:
+    """`1 repository`, `3 repositories`."""
+    return f"{count} repositor{'y' if count == 1 else 'ies'}"
 
 
 class Display:
@@ -70,7 +76,8 @@ class Display:
             self._finished(outcome)
 
     def overall(self) -> str:
-        """`2/5 repositories done · 300 PRs · 42 points in 12 requests · ghp_…aaaa 4,958 left`"""
+        """`2/5 repositories done · 300 PRs · 42 points in 12 requests · ghp_…aaaa 4,958 left,
+        ghp_…bbbb 0 left (parked)`"""
         with self._lock:
             spent, prs = self.spent, sum(self._prs.values())
             parts = [
@@ -79,7 +86,8 @@ class Display:
                 f"{spent.points:,} points in {spent.requests:,} requests",
             ]
         tokens = ", ".join(
-            f"{t.mask} {t.remaining:,} left" if t.remaining is not None else f"{t.mask} ?"
+            (f"{t.mask} {t.remaining:,} left" if t.remaining is not None else f"{t.mask} ?")
+            + ("" if t.state is TokenState.READY else f" ({t.state})")
             for t in spent.tokens
         )
         return " · ".join([*parts, tokens] if tokens else parts)
@@ -179,7 +187,7 @@ class LineDisplay(Display):
     def _checked(self, expected: Mapping[str, int | None]) -> None:
         started = time.monotonic()
         self._started = dict.fromkeys(expected, started)
-        self.show(f"{len(expected)} repositories to sync; {self.overall()}")
+        self.show(f"{repositories(len(expected))} to sync; {self.overall()}")
 
     def _loaded(self, page: PageLoaded) -> None:
         elapsed = time.monotonic() - self._started.get(page.repo, time.monotonic())
