@@ -2,7 +2,8 @@
 
 Starts the emulator (three tokens, an org of three repositories of 120 PRs plus an empty and
 an archived one), runs the sync flow into warehouse/demo.duckdb on a temporary Prefect server,
-and prints the run's outcome and the example questions of warehouse/examples/ with answers.
+as `ghsync sync` does (progress, Ctrl-C, exit codes), and prints the run's outcome and the
+example questions of warehouse/examples/ with answers.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from pathlib import Path
 import polars as pl
 import typer
 
-from flows.prefect_server import start_temporary_server
-from flows.run import print_outcomes, quiet_prefect
+from flows.run import run_flow
 from ghsync import Warehouse, list_examples
 from ghsync.emulator import EmulatorConfig, running_emulator
 from ghsync.emulator_cli import DEMO_TOKENS
@@ -22,11 +22,9 @@ from ghsync.emulator_cli import DEMO_TOKENS
 DEMO_DB = Path("warehouse/demo.duckdb")
 
 
-def run_demo(db: Path = DEMO_DB) -> None:
-    """Sync the emulator's org into `db` (made anew) and print example analytics."""
-    import asyncio
-
-    quiet_prefect()
+def run_demo(db: Path = DEMO_DB, *, verbose: bool = False) -> int:
+    """Sync the emulator's org into `db` (made anew) and print example analytics; the exit
+    code of the sync."""
     config = EmulatorConfig(seed=7, repos=3, prs=120, tokens=DEMO_TOKENS)
     db.parent.mkdir(parents=True, exist_ok=True)
     db.unlink(missing_ok=True)
@@ -34,13 +32,11 @@ def run_demo(db: Path = DEMO_DB) -> None:
         typer.echo(f"GitHub emulator on {emulator.url}: org acme, 3 tokens; syncing into {db}")
         os.environ["GITHUB_TOKENS"] = ",".join(DEMO_TOKENS)  # the CLI is the edge
         os.environ["GITHUB_GRAPHQL_URL"] = emulator.graphql_url
-        start_temporary_server()
-        from flows.sync import sync_repos  # Prefect reads PREFECT_API_URL when imported
-
-        outcomes = asyncio.run(sync_repos(orgs=["acme"], days_back=None, db=str(db)))
+        parameters = {"orgs": ["acme"], "days_back": None, "db": str(db)}
+        code = run_flow("demo", parameters, lambda: None, verbose=verbose)
         stats = emulator.stats()
-    typer.echo("")
-    print_outcomes(outcomes)
+    if code != 0:
+        return code
     typer.echo(
         f"GitHub saw {stats['counters'].get('graphql_requests', 0)} requests costing "
         f"{stats['points_total']} points (GitHub's formula)."
@@ -59,3 +55,4 @@ def run_demo(db: Path = DEMO_DB) -> None:
             typer.echo(f"\n{example.question}")
             typer.echo(warehouse.query(example.sql))
     typer.echo(f'\nAsk your own: .venv/bin/ghsync sql --db {db} "SELECT * FROM pr_metrics LIMIT 5"')
+    return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from prefect.artifacts import (
@@ -12,7 +13,9 @@ from prefect.artifacts import (
     aupdate_progress_artifact,
 )
 
-from ghsync import TokenStatus
+from flows.events import PageLoaded, Spent, listener
+from flows.runtime import current
+from ghsync import RepoMeta, TokenStatus
 
 
 @dataclass
@@ -49,19 +52,44 @@ def artifact_key(prefix: str, repo: str) -> str:
     return f"{prefix}-{re.sub(r'[^a-z0-9]+', '-', repo.lower()).strip('-')}"
 
 
+def spent() -> Spent:
+    """The run's points and requests so far (the metadata check's too), and the tokens."""
+    client = current().client
+    points, requests = sum(client.points.values()), sum(client.requests.values())
+    return Spent(points, requests, client.pool.statuses())
+
+
+def tell_checked(metas: Mapping[str, RepoMeta | None]) -> None:
+    """Tell the run's listener (if any) the repositories to sync and their PR counts."""
+    if (heard := listener()) is not None:
+        expected = {repo: meta.pr_count if meta else None for repo, meta in metas.items()}
+        heard.checked(expected, spent())
+
+
+def tell_finished(outcome: RepoOutcome) -> None:
+    """Tell the run's listener (if any) that a repository is done."""
+    if (heard := listener()) is not None:
+        heard.finished(outcome, spent())
+
+
 @dataclass
 class Progress:
-    """A repository's progress artifact, moved after every page.
+    """A repository's progress: its artifact, moved after every page, and the run's listener.
 
     Updates go out in the background, at most one at a time, the latest share winning: an API
     call per page on the sync's path waited out every stall of the Prefect server's database.
     """
 
-    repo: str
+    outcome: RepoOutcome
+    """Its pages and rows so far."""
     expected: int
     artifact_id: object = None
     done: int = field(default=0)
     _sending: asyncio.Task[None] | None = None
+
+    @property
+    def repo(self) -> str:
+        return self.outcome.repo
 
     async def start(self) -> None:
         self.artifact_id = await acreate_progress_artifact(
@@ -72,6 +100,10 @@ class Progress:
 
     async def advance(self, prs: int) -> None:
         self.done += prs
+        if (heard := listener()) is not None:
+            points = current().client.points[self.repo]
+            page = PageLoaded(self.repo, self.outcome.pages, self.done, self.expected, points)
+            heard.loaded(page, spent())
         if self._sending is None or self._sending.done():
             self._sending = asyncio.create_task(self._send())
 

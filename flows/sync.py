@@ -15,11 +15,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from prefect import flow, get_run_logger
-from prefect.blocks.system import Secret
 from prefect.runtime import flow_run
 
 from flows import tasks
-from flows.report import Progress, RepoOutcome, publish_summary
+from flows.report import Progress, RepoOutcome, publish_summary, tell_checked, tell_finished
 from flows.runtime import (
     Runtime,
     SyncOptions,
@@ -29,6 +28,7 @@ from flows.runtime import (
     token_slot,
     warehouse_writer,
 )
+from flows.secrets import secret_tokens
 from ghsync import (
     COST_LABEL,
     CommitChecks,
@@ -48,7 +48,6 @@ from ghsync import (
     check_sync_options,
     head_commit_id,
     parse_time,
-    parse_tokens,
     plan_window,
     replace_pending,
     synced_depth,
@@ -130,6 +129,7 @@ async def sync_repos(
             log.info("%d repositories to check, %d token(s)", len(names), len(pool.tokens()))
             COST_LABEL.set("metadata")
             metas = await tasks.check_repos_task(names, len(names)) if names else {}
+            tell_checked(metas)
             found = [meta for meta in metas.values() if meta is not None]
             if found:
                 await tasks.save_repositories_task(found, len(found))
@@ -149,8 +149,7 @@ async def _nothing() -> None:
 
 async def _tokens(secret_name: str | None, settings: Settings) -> list[str]:
     if secret_name:
-        secret: Secret[str] = await Secret.aload(secret_name)
-        return parse_tokens(str(secret.get()), None)
+        return await secret_tokens(secret_name)
     return tokens_from_settings(settings)
 
 
@@ -182,6 +181,7 @@ async def sync_repository(repo: str, meta: RepoMeta | None) -> RepoOutcome:
     # An interrupted run records nothing: its repositories stay `running` with no live run,
     # which `ghsync status` shows as interrupted.
     await tasks.record_outcome_task(repo, status, outcome.error)
+    tell_finished(outcome)
     return outcome
 
 
@@ -214,7 +214,7 @@ async def _sync_pages(
     session = state.session_id
     assert session is not None
     start = min(options.page_size, state.page_size or options.page_size)
-    progress = Progress(repo, meta.pr_count)
+    progress = Progress(outcome, meta.pr_count)
     await progress.start()
 
     def page(cursor: str | None, size: int, number: int) -> tasks.PageRef:

@@ -48,12 +48,15 @@ def _options(
     pass  # the options of `ghsync` itself; help from `app`
 
 
+VERBOSE_HELP = "Prefect's log lines on the terminal (not in a log file), tracebacks of errors."
+
+
 @app.command()
-def demo() -> None:
+def demo(verbose: Annotated[bool, typer.Option("--verbose", help=VERBOSE_HELP)] = False) -> None:
     """Offline: start the GitHub emulator, sync its sample org, print example analytics."""
     from flows.demo import run_demo  # the CLI is the edge: only `sync` and `demo` load Prefect
 
-    run_demo()
+    raise typer.Exit(run_demo(verbose=verbose))
 
 
 @app.command("sync")
@@ -85,11 +88,18 @@ def sync_command(
             "e-mails are never written there).",
         ),
     ] = True,
+    token_secret: Annotated[
+        str | None,
+        typer.Option(help="Read the tokens from this Prefect Secret block, as a deployment does."),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help=VERBOSE_HELP)] = False,
 ) -> None:
     """Sync pull requests into the warehouse (runs the Prefect flow in this process).
 
-    Exits 0 when every repository synced, 1 when some failed (after syncing all it could),
-    2 on bad input (names, tokens, database path).
+    Shows progress on stderr (live on a terminal); Ctrl-C stops it, and the same command
+    resumes. Exits 0 when every repository synced, 1 when some failed (after syncing all it
+    could), 2 on bad configuration or input (names, tokens, database file, URLs), 130 when
+    interrupted.
     """
     if not repos and not org:
         typer.echo("error: name at least one OWNER/REPO or --org ORG", err=True)
@@ -107,6 +117,8 @@ def sync_command(
             page_size=page_size,
             ci_recheck_days=ci_recheck_days,
             checkpoints=checkpoints,
+            token_secret=token_secret,
+            verbose=verbose,
         )
     )
 

@@ -41,13 +41,14 @@ def check_sync_options(
     days_back: int | None,
     concurrency_per_token: int,
     page_size: int,
-    check_run_reserve: int,
-    max_wait_seconds: float,
-    checkpoint_ttl_hours: float,
     ci_recheck_days: int,
+    check_run_reserve: int = 0,
+    max_wait_seconds: float = 0.0,
+    checkpoint_ttl_hours: float = 1.0,
 ) -> None:
     """One ConfigError naming every sync option out of its range (a flow parameter or a CLI
-    option): `concurrency_per_token` 0 waited forever, a negative `days_back` synced nothing."""
+    option; the CLI has no options for the last three): `concurrency_per_token` 0 waited
+    forever, a negative `days_back` synced nothing."""
     rules = [
         ("days_back", days_back, days_back is None or days_back >= 1, "at least 1 (or none)"),
         ("concurrency_per_token", concurrency_per_token, concurrency_per_token >= 1, "at least 1"),

@@ -114,14 +114,24 @@ def classify_error(path: Path, exc: duckdb.Error) -> WarehouseError:
 
 def check_writable(path: Path) -> None:
     """Raise DatabasePathError now if a warehouse at `path` could not be created or written
-    (a missing directory, a read-only file or file system): a sync checks this before it asks
-    GitHub anything. Opening the file here would not do: another run may hold its lock."""
+    (a missing directory, a read-only file or file system), DatabaseCorrupt if the file there
+    is not a DuckDB database: a sync checks this before it asks GitHub anything. Opening the
+    file here would not do: another run may hold its lock (the header needs no lock)."""
     directory = path.parent
     if not directory.is_dir():
         raise DatabasePathError(path, f"directory {directory} does not exist")
     for target in (directory, path):
         if target.exists() and not os.access(target, os.W_OK):
             raise DatabasePathError(path, f"{target} is read-only")
+    if path.is_file() and not _has_duckdb_header(path):
+        raise DatabaseCorrupt(path, "the file is not a DuckDB database")
+
+
+def _has_duckdb_header(path: Path) -> bool:
+    """DuckDB files carry `DUCK` at bytes 8-11 (after a checksum); DuckDB refuses any other
+    file, an empty one too."""
+    with path.open("rb") as file:
+        return file.read(12)[8:12] == b"DUCK"
 
 
 class Warehouse:

@@ -133,6 +133,8 @@ class GitHubClient:
         self._retry_base = retry_base
         self._rand = rand
         self._connector: aiohttp.TCPConnector | None = None
+        self._answered = False
+        """Whether anything answered at `graphql_url` yet (a refusal before is configuration)."""
 
     async def __aenter__(self) -> GitHubClient:
         self._connector = aiohttp.TCPConnector(limit=100)
@@ -152,7 +154,9 @@ class GitHubClient:
         TokensExhausted / AllTokensInvalid); secondary limits, 5xx and dropped connections are
         retried up to `max_attempts`; a timeout or a partial answer over the resource limits
         (QueryTooHeavy) of a query with `pageSize` > 1 raises at once, so the caller asks again
-        with `smaller_page_size`. A partial answer is never returned.
+        with `smaller_page_size`. A partial answer is never returned. A connection refused
+        before anything answered at the URL raises ConfigError at once (nothing listens there:
+        a wrong GITHUB_GRAPHQL_URL, not an outage to wait out).
         """
         variables = dict(variables or {})
         return await self._run(operation, load_operation(operation), variables, partial=False)
@@ -319,7 +323,8 @@ class GitHubClient:
     async def _send(
         self, token: Token, operation: str, document: DocumentNode, variables: dict[str, Any]
     ) -> _Outcome:
-        """POST once with `token`; never raises for what GitHub answers."""
+        """POST once with `token`; never raises for what GitHub answers (ConfigError when the
+        first connection to the URL is refused)."""
         if self._connector is None:
             raise RuntimeError("GitHubClient is used outside `async with`")
         transport = AIOHTTPTransport(
@@ -343,14 +348,20 @@ class GitHubClient:
                 None, _headers(transport), ({"message": str(error)[:200]},), malformed=True
             )
         except TransportConnectionFailed as error:
-            timed_out = isinstance(error.__cause__, asyncio.TimeoutError)
-            kind = Kind.TIMEOUT if timed_out else Kind.CONNECTION
-            detail = f"{type(error.__cause__).__name__}: {error.__cause__}"
+            cause = error.__cause__
+            if not self._answered and _refused(cause):
+                raise ConfigError(
+                    f"nothing answers at {self.graphql_url} (connection refused): check "
+                    "GITHUB_GRAPHQL_URL (GitHub Enterprise Server: https://HOST/api/graphql)"
+                ) from error
+            kind = Kind.TIMEOUT if isinstance(cause, asyncio.TimeoutError) else Kind.CONNECTION
+            detail = f"{type(cause).__name__}: {cause}"
             return _Outcome(Verdict(kind, detail), None, None)
         finally:
             if transport.session is not None:
                 await transport.session.close()  # gql leaves it open when the connector is shared
             await transport.close()
+        self._answered = True
         quota = parse_quota_headers(answer.headers) or parse_quota_field(
             (data or {}).get("rateLimit")
         )
@@ -365,6 +376,13 @@ async def check_tokens(tokens: Sequence[str], graphql_url: str) -> list[TokenSta
     async with GitHubClient(pool, graphql_url) as client:
         await client.identify()
     return pool.statuses()
+
+
+def _refused(cause: BaseException | None) -> bool:
+    """A connection refused: nothing listens at that address and port."""
+    return isinstance(cause, aiohttp.ClientConnectorError) and isinstance(
+        cause.os_error, ConnectionRefusedError
+    )
 
 
 def _headers(transport: AIOHTTPTransport) -> dict[str, str]:

@@ -44,7 +44,7 @@ class Kind(StrEnum):
     INSUFFICIENT_SCOPES = "insufficient_scopes"
     QUERY_ERROR = "query_error"
     NOT_GRAPHQL = "not_graphql"
-    """A 2xx answer that is not JSON (a web page): the URL is not a GraphQL API."""
+    """A 2xx answer that is not JSON (a web page), or a 404: the URL is not a GraphQL API."""
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,9 @@ def classify(answer: Answer, now: float) -> Verdict:
     Secondary: the secondary message (any status), or 403/429 with retry-after or no reason.
     Resource limited: an error whose type holds RESOURCE_LIMIT or whose message says "resource
     limit" (any case), whatever else the answer holds (data, NOT_FOUND items): it is partial.
-    Not GraphQL: a 2xx body that is not JSON (an HTML page where the API should be).
+    Not GraphQL: a 2xx body that is not JSON (an HTML page where the API should be), or a
+    404 (GitHub's GraphQL API answers a missing object with 200 and NOT_FOUND: a 404, JSON or
+    not, says no API is at that URL).
     """
     messages = _messages(answer.errors)
     lowered = messages.lower()
@@ -202,6 +204,8 @@ def classify(answer: Answer, now: float) -> Verdict:
     content_type = (_header(answer.headers, "content-type") or "no content type").split(";")[0]
     if answer.malformed and answer.status is None and "json" not in content_type:
         return Verdict(Kind.NOT_GRAPHQL, f"answered {content_type}, not GraphQL")
+    if answer.status == 404:
+        return Verdict(Kind.NOT_GRAPHQL, "answered HTTP 404 (Not Found), not GraphQL")
     if answer.status in (502, 504) or any(marker in lowered for marker in _TIMEOUT_MARKERS):
         return Verdict(Kind.TIMEOUT, f"HTTP {answer.status}" if answer.status else messages)
     if (answer.status is not None and answer.status >= 500) or answer.malformed:

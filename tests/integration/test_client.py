@@ -118,6 +118,60 @@ async def test_a_web_page_where_the_api_should_be_is_a_config_error() -> None:
     assert client.answers == {Kind.NOT_GRAPHQL: 1}
 
 
+async def test_a_404_where_the_api_should_be_is_a_config_error() -> None:
+    """A wrong path on api.github.com answers 404 with JSON (`{"message": "Not Found"}`)."""
+
+    async def not_found(request: web.Request) -> web.Response:
+        return web.json_response({"message": "Not Found"}, status=404)
+
+    app = web.Application()
+    app.router.add_post("/graphqlx", not_found)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    url = f"http://{host}:{port}/graphqlx"
+    try:
+        async with GitHubClient(TokenPool([A]), url) as client:
+            with pytest.raises(ConfigError, match="check GITHUB_GRAPHQL_URL") as caught:
+                await client.execute("Viewer")
+    finally:
+        await runner.cleanup()
+    assert f"{url} answered HTTP 404 (Not Found), not GraphQL" in str(caught.value)
+    assert client.answers == {Kind.NOT_GRAPHQL: 1}
+
+
+async def test_a_refused_connection_before_any_answer_is_a_config_error_at_once() -> None:
+    """Nothing listens at the URL: no retries (they took 12 s), whatever the attempts left."""
+    clock = FakeClock()
+    async with serve() as emu:
+        url = emu.graphql_url
+    pool = TokenPool([A], clock=clock)  # the emulator is gone: its port refuses connections
+    async with GitHubClient(pool, url, max_attempts=5) as client:
+        with pytest.raises(ConfigError, match="connection refused") as caught:
+            await client.execute("Viewer")
+    assert f"nothing answers at {url}" in str(caught.value)
+    assert "check GITHUB_GRAPHQL_URL" in str(caught.value)
+    assert clock.slept == []
+
+
+async def test_a_refused_connection_after_answers_is_retried() -> None:
+    """Once GitHub answered, a refusal is an outage: retried, then ConnectionFailed."""
+    clock = FakeClock()
+    async with serve() as emu:
+        pool = TokenPool([A], clock=clock)
+        client = GitHubClient(pool, emu.graphql_url, max_attempts=3)
+        await client.__aenter__()
+        await client.execute("Viewer")
+    try:
+        with pytest.raises(ConnectionFailed, match="no answer from"):
+            await client.execute("Viewer")
+    finally:
+        await client.__aexit__(None, None, None)
+    assert len(clock.slept) == 2  # the backoff between the 3 attempts
+
+
 async def test_a_batch_that_times_out_is_split_in_halves() -> None:
     faults = FaultConfig(timeout_node_threshold=2)  # RepoMetadata: one node per item
     async with serve(faults=faults) as emu, connect(emu) as client:

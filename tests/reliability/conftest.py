@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +112,10 @@ class Scenario:
         self._monkeypatch.setenv("GITHUB_GRAPHQL_URL", running.graphql_url)
         self._monkeypatch.delenv("GITHUB_TOKEN", raising=False)
         return running
+
+    def cleanup(self, callback: Callable[[], object]) -> None:
+        """Call `callback` at the scenario's end."""
+        self._stack.callback(callback)
 
     def env(self, **changes: str) -> dict[str, str]:
         """The environment of a `ghsync` process: this session's Prefect server and home."""

@@ -160,6 +160,8 @@ CASES: list[tuple[str, Answer, Kind]] = [
         Kind.NOT_GRAPHQL,
     ),
     ("200-no-content-type", answer(malformed=True), Kind.NOT_GRAPHQL),
+    ("404-json", answer(404, {"Content-Type": "application/json"}), Kind.NOT_GRAPHQL),
+    ("404-html", answer(404, {"Content-Type": "text/html"}), Kind.NOT_GRAPHQL),
     (
         "something-went-wrong-without-timeout",
         answer(errors=[{"message": "Something went wrong while executing your query."}]),

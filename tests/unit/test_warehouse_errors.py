@@ -84,6 +84,20 @@ def test_a_missing_directory_is_refused_before_a_sync(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []  # and nothing is created by checking
 
 
+@pytest.mark.parametrize("content", [b"", b"id,title\n1,fix\n" * 100], ids=["empty", "csv"])
+def test_a_file_that_is_not_a_duckdb_database_is_refused_before_a_sync(
+    tmp_path: Path, content: bytes
+) -> None:
+    path = tmp_path / "w.db"  # not *.duckdb: scenario 10 opens those it finds
+    path.write_bytes(content)
+    with pytest.raises(DatabaseCorrupt, match="the file is not a DuckDB database") as caught:
+        check_writable(path)
+    assert str(path) in str(caught.value)
+    assert path.read_bytes() == content
+    Warehouse.open(tmp_path / "real.duckdb").close()
+    check_writable(tmp_path / "real.duckdb")  # a warehouse is fine
+
+
 @pytest.mark.parametrize(
     ("message", "expected"),
     [
