@@ -235,3 +235,19 @@ def test_database_path_missing_or_read_only(
     assert done.returncode == 2, done.stderr[-2000:]
     assert f"{locked} is read-only; check the path (GHSYNC_DB or --db)" in done.stderr
     assert requests(emulator) == 0  # both refused before asking GitHub anything
+
+
+@pytest.mark.scenario("9. Bad input")
+def test_options_out_of_range_fail_before_prefect_starts(
+    scenario: Scenario, emulator: Emulator, tmp_path: Path
+) -> None:
+    """`--concurrency-per-token 0` used to wait forever, `--days-back -5` to sync nothing."""
+    home = tmp_path / "prefect"
+    done = scenario.cli("sync", "acme/repo-1", "--db", str(tmp_path / "w.duckdb"),
+                        "--concurrency-per-token", "0", "--days-back", "-5",
+                        PREFECT_API_URL="", PREFECT_HOME=str(home))  # fmt: skip
+    assert done.returncode == 2, done.stderr[-2000:]
+    line = one_error(done)
+    assert "concurrency_per_token must be at least 1, not 0" in line, line
+    assert "days_back must be at least 1 (or none), not -5" in line, line
+    assert requests(emulator) == 0 and not (home / "prefect.db").exists()

@@ -22,7 +22,7 @@ from tests.reliability.conftest import Scenario, assert_equals_truth, fake_token
 
 READERS = 5
 """Reader runs that must have overlapped the sync's writing."""
-LOADED = re.compile(r"page \d+: \d+ PRs loaded")
+LOADED = re.compile(r": page \d+, \d+/~\d+ PRs")  # the line per page of a sync not on a terminal
 READS = (
     ("status",),
     ("sql", "SELECT repo, count(*) AS prs FROM pull_requests GROUP BY repo"),
