@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from ghsync.emulator import Emulator, EmulatorConfig, running_emulator
 
 QUIET = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
 
@@ -31,3 +34,15 @@ def prefect_server(prefect_home: Path) -> Iterator[str]:
         prefect_test_harness(server_startup_timeout=90),
     ):
         yield str(PREFECT_API_URL.value())
+
+
+@contextmanager
+def emulated(monkeypatch: pytest.MonkeyPatch, config: EmulatorConfig) -> Iterator[Emulator]:
+    """An emulator of `config`, with the flow (GITHUB_TOKENS: its tokens, GITHUB_GRAPHQL_URL)
+    pointed at it while it runs."""
+    with running_emulator(config) as running:
+        tokens = [entry.partition("=")[0] for entry in config.tokens]
+        monkeypatch.setenv("GITHUB_TOKENS", ",".join(tokens))
+        monkeypatch.setenv("GITHUB_GRAPHQL_URL", running.graphql_url)
+        monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+        yield running

@@ -11,7 +11,8 @@ import duckdb
 import pytest
 
 from flows.sync import sync_repos
-from ghsync.emulator import Emulator, EmulatorConfig, running_emulator
+from ghsync.emulator import Emulator, EmulatorConfig
+from tests.conftest import emulated
 from tests.integration.truth import ci_running, differences
 
 ALICE = tuple(f"ghp_{c * 36}" for c in "pq")
@@ -22,10 +23,7 @@ REPO = "acme/repo-1"
 def emulator(monkeypatch: pytest.MonkeyPatch, prefect_server: str) -> Iterator[Emulator]:
     """One repository of 20 PRs; both tokens are alice's."""
     config = EmulatorConfig(seed=13, repos=1, prs=20, tokens=tuple(f"{t}=alice" for t in ALICE))
-    with running_emulator(config) as running:
-        monkeypatch.setenv("GITHUB_TOKENS", ",".join(ALICE))
-        monkeypatch.setenv("GITHUB_GRAPHQL_URL", running.graphql_url)
-        monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    with emulated(monkeypatch, config) as running:
         yield running
 
 

@@ -16,7 +16,8 @@ import duckdb
 import pytest
 
 from flows.sync import sync_repos
-from ghsync.emulator import Emulator, EmulatorConfig, running_emulator
+from ghsync.emulator import Emulator, EmulatorConfig
+from tests.conftest import emulated
 from tests.integration.truth import ci_running, differences
 
 TOKENS = (f"ghp_{'q' * 36}",)
@@ -26,10 +27,7 @@ REPO = "acme/repo-1"
 @pytest.fixture
 def emulator(monkeypatch: pytest.MonkeyPatch, prefect_server: str) -> Iterator[Emulator]:
     config = EmulatorConfig(seed=31, repos=1, prs=30, heavy_prs=False, tokens=TOKENS)
-    with running_emulator(config) as running:
-        monkeypatch.setenv("GITHUB_TOKENS", ",".join(TOKENS))
-        monkeypatch.setenv("GITHUB_GRAPHQL_URL", running.graphql_url)
-        monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    with emulated(monkeypatch, config) as running:
         yield running
 
 

@@ -12,8 +12,9 @@ import pytest
 from flows.events import PageLoaded, Spent, listening
 from flows.report import RepoOutcome
 from flows.sync import sync_repos
-from ghsync.emulator import Emulator, EmulatorConfig, FaultConfig, running_emulator
+from ghsync.emulator import Emulator, EmulatorConfig, FaultConfig
 from ghsync.errors import ReposFailed
+from tests.conftest import emulated
 
 TOKENS = tuple(f"ghp_{c * 36}" for c in "wx")
 PAGE = 10
@@ -23,10 +24,7 @@ PAGE = 10
 def emulator(monkeypatch: pytest.MonkeyPatch, prefect_server: str) -> Iterator[Emulator]:
     faults = FaultConfig(denied_repos={"acme/repo-2": "NOT_FOUND"})
     config = EmulatorConfig(seed=113, repos=2, prs=30, tokens=TOKENS, faults=faults)
-    with running_emulator(config) as running:
-        monkeypatch.setenv("GITHUB_TOKENS", ",".join(TOKENS))
-        monkeypatch.setenv("GITHUB_GRAPHQL_URL", running.graphql_url)
-        monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    with emulated(monkeypatch, config) as running:
         yield running
 
 

@@ -11,8 +11,9 @@ import duckdb
 import pytest
 
 from flows.sync import sync_repos
-from ghsync.emulator import Emulator, EmulatorConfig, running_emulator
+from ghsync.emulator import Emulator, EmulatorConfig
 from ghsync.errors import ConfigError, ReposFailed
+from tests.conftest import emulated
 from tests.integration.truth import QUERIES, ci_running, differences
 
 TOKENS = tuple(f"ghp_{c * 36}" for c in "fgh")
@@ -22,10 +23,7 @@ TOKENS = tuple(f"ghp_{c * 36}" for c in "fgh")
 def emulator(monkeypatch: pytest.MonkeyPatch, prefect_server: str) -> Iterator[Emulator]:
     """An emulator of its own (tests change its data), the flow pointed at it."""
     config = EmulatorConfig(seed=11, repos=2, prs=40, tokens=TOKENS)
-    with running_emulator(config) as running:
-        monkeypatch.setenv("GITHUB_TOKENS", ",".join(TOKENS))
-        monkeypatch.setenv("GITHUB_GRAPHQL_URL", running.graphql_url)
-        monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    with emulated(monkeypatch, config) as running:
         yield running
 
 

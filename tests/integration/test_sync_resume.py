@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from flows.sync import sync_repos
-from ghsync.emulator import Emulator, EmulatorConfig, FaultConfig, running_emulator
+from ghsync.emulator import Emulator, EmulatorConfig, FaultConfig
+from tests.conftest import emulated
 from tests.integration.truth import differences
 from tests.prefect_limits import free_token_slots
 
@@ -29,9 +30,7 @@ def slow_emulator(monkeypatch: pytest.MonkeyPatch, prefect_server: str) -> Itera
     config = EmulatorConfig(
         seed=21, repos=1, prs=120, tokens=TOKENS, faults=FaultConfig(latency_ms=80)
     )
-    with running_emulator(config) as running:
-        monkeypatch.setenv("GITHUB_TOKENS", ",".join(TOKENS))
-        monkeypatch.setenv("GITHUB_GRAPHQL_URL", running.graphql_url)
+    with emulated(monkeypatch, config) as running:
         yield running
 
 

@@ -14,9 +14,10 @@ from prefect.exceptions import ObjectNotFound
 
 from flows.runtime import token_limit_name
 from flows.sync import sync_repos
-from ghsync.emulator import Emulator, EmulatorConfig, running_emulator
+from ghsync.emulator import Emulator, EmulatorConfig
 from ghsync.filelock import file_lock, lock_path
 from ghsync.log import token_fingerprint
+from tests.conftest import emulated
 from tests.integration.truth import differences
 
 TOKEN = "ghp_" + "s" * 36
@@ -25,10 +26,9 @@ LIMIT = token_limit_name(token_fingerprint(TOKEN))
 
 @pytest.fixture
 def emulator(monkeypatch: pytest.MonkeyPatch, prefect_server: str) -> Iterator[Emulator]:
-    with running_emulator(EmulatorConfig(seed=21, repos=1, prs=30, tokens=(TOKEN,))) as running:
-        monkeypatch.setenv("GITHUB_TOKENS", TOKEN)
-        monkeypatch.setenv("GITHUB_GRAPHQL_URL", running.graphql_url)
-        monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    with emulated(
+        monkeypatch, EmulatorConfig(seed=21, repos=1, prs=30, tokens=(TOKEN,))
+    ) as running:
         yield running
 
 

@@ -15,10 +15,11 @@ from typer.testing import CliRunner
 
 from flows.sync import sync_repos
 from ghsync.cli import app
-from ghsync.emulator import Emulator, EmulatorConfig, running_emulator
+from ghsync.emulator import Emulator, EmulatorConfig
 from ghsync.errors import ConfigError, ReposFailed
 from ghsync.filelock import presence, runs_path
 from ghsync.warehouse import SyncState, Warehouse
+from tests.conftest import emulated
 from tests.integration.truth import differences
 
 TOKENS = (f"ghp_{'s' * 36}",)
@@ -28,10 +29,7 @@ REPO = "acme/repo-1"
 @pytest.fixture
 def emulator(monkeypatch: pytest.MonkeyPatch, prefect_server: str) -> Iterator[Emulator]:
     config = EmulatorConfig(seed=41, repos=2, prs=40, heavy_prs=False, tokens=TOKENS)
-    with running_emulator(config) as running:
-        monkeypatch.setenv("GITHUB_TOKENS", ",".join(TOKENS))
-        monkeypatch.setenv("GITHUB_GRAPHQL_URL", running.graphql_url)
-        monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    with emulated(monkeypatch, config) as running:
         yield running
 
 
