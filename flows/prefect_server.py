@@ -37,6 +37,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
@@ -80,26 +81,32 @@ def is_temporary(api_url: str | None) -> bool:
     return not api_url or api_url == os.environ.get(TEMPORARY_URL)
 
 
-def start_temporary_server(output: IO[bytes] | None = None) -> TemporaryServer | None:
+def start_temporary_server(
+    output: IO[bytes] | None = None, meanwhile: Callable[[], object] = lambda: None
+) -> TemporaryServer | None:
     """Unless PREFECT_API_URL names a server (checked: ConfigError when it does not answer):
     start one of this process's own, its output to `output`, and point PREFECT_API_URL at it.
-    Call before Prefect is imported. The server stops when the process exits, after Prefect
-    has sent its last logs and events (their workers stop before `atexit` handlers run)."""
+    Call before Prefect is imported; `meanwhile` runs while the server starts (it may import
+    Prefect: PREFECT_API_URL is set by then; the imports take ~1.5 s the start would otherwise
+    add). The server stops when the process exits, after Prefect has sent its last logs and
+    events (their workers stop before `atexit` handlers run)."""
     configured = os.environ.get("PREFECT_API_URL")
     if configured:
         check_configured(configured)
+        meanwhile()
         return None
     assert "prefect" not in sys.modules, "start the temporary server before importing Prefect"
     server = launch(output)
     _running.append(server)
     atexit.register(stop, server)
+    os.environ.update({"PREFECT_API_URL": server.url, TEMPORARY_URL: server.url})
+    os.environ.setdefault("PREFECT_UI_URL", "")  # it serves no UI: no dead "View at" links
     try:
+        meanwhile()
         wait_healthy(server)
     except BaseException:
         stop(server)
         raise
-    os.environ.update({"PREFECT_API_URL": server.url, TEMPORARY_URL: server.url})
-    os.environ.setdefault("PREFECT_UI_URL", "")  # it serves no UI: no dead "View at" links
     return server
 
 

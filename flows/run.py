@@ -17,6 +17,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -134,14 +135,18 @@ def _start_prefect(display: Display, log_file: Path | None) -> None:
     if not os.environ.get("PREFECT_API_URL"):
         display.status("starting a temporary Prefect server")
     output = log_file.open("ab") if log_file else None
-    try:
-        start_temporary_server(output)
+    try:  # the flow's imports (Prefect's logging configured) while the server starts
+        start_temporary_server(output, meanwhile=_import_the_flow)
     finally:
         if output is not None:
             output.close()  # the server has its own copy
-    import prefect.main  # noqa: F401  (configures Prefect's logging, rerouted next)
-
     route_logs(display, log_file)
+
+
+def _import_the_flow() -> None:
+    """Prefect (its logging configured, rerouted next) and the flow's modules."""
+    import_module("prefect.main")
+    import_module("flows.sync")
 
 
 def _failed(
