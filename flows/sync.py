@@ -180,7 +180,7 @@ async def sync_repository(repo: str, meta: RepoMeta | None) -> RepoOutcome:
         outcome.seconds = time.monotonic() - started
     # An interrupted run records nothing: its repositories stay `running` with no live run,
     # which `ghsync status` shows as interrupted.
-    await tasks.record_outcome_task(repo, status, outcome.error)
+    await tasks.record_outcome(repo, status, outcome.error)
     tell_finished(outcome)
     return outcome
 

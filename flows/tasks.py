@@ -180,9 +180,10 @@ async def save_state_task(repo: str, state: SyncState) -> None:
     await in_warehouse(lambda warehouse: warehouse.write_sync_state(state))
 
 
-@task(name="record-outcome", task_run_name="record-outcome {repo}", cache_policy=NO_CACHE)
-async def record_outcome_task(repo: str, outcome: RepoStatus, error: str | None) -> None:
-    """How this run ended for the repository (`ghsync status` shows it)."""
+async def record_outcome(repo: str, outcome: RepoStatus, error: str | None) -> None:
+    """How this run ended for the repository (`ghsync status` shows it). Not a task: a task run
+    per repository would cost an unchanged re-sync of many repositories a Prefect API round
+    trip each, for a row the warehouse keeps anyway."""
     await in_warehouse(lambda warehouse: warehouse.record_outcome(repo, outcome, error))
 
 
