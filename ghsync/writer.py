@@ -42,6 +42,15 @@ from ghsync.warehouse import PageLoad, Warehouse
 
 T = TypeVar("T")
 
+Opener = Callable[[Path, bool], Warehouse]
+"""`opener(path, migrate)`: the warehouse at `path` opened for writing (migrated when asked)."""
+
+
+def open_for_writing(path: Path, migrate: bool) -> Warehouse:
+    """The writer's default opener."""
+    return Warehouse.open(path, migrate=migrate)
+
+
 MAX_HOLD_SECONDS = 10.0
 """The file is handed back after this long even while jobs are queued."""
 LINGER_SECONDS = 0.5
@@ -94,6 +103,7 @@ class WarehouseWriter:
     linger: float = LINGER_SECONDS
     yield_after: float = YIELD_AFTER_SECONDS
     holder_timeout: float = HOLDER_TIMEOUT_SECONDS
+    opener: Opener = open_for_writing
     _queue: list[_Job] = field(default_factory=list)
     _taken: list[_Job] = field(default_factory=list)
     """The jobs out of the queue and not settled yet."""
@@ -207,7 +217,7 @@ class WarehouseWriter:
 
     def _open(self) -> Warehouse:
         """Open the file; migrate it the first time only (views and rules are the same after)."""
-        warehouse = Warehouse.open(self.path, migrate=not self._migrated)
+        warehouse = self.opener(self.path, not self._migrated)
         self._migrated = True
         return warehouse
 

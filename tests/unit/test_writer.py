@@ -16,13 +16,13 @@ import pytest
 from ghsync import SyncState, Warehouse
 from ghsync.errors import DatabaseLocked
 from ghsync.filelock import file_lock, lock_path
-from ghsync.writer import WarehouseWriter
+from ghsync.writer import Opener, WarehouseWriter, open_for_writing
 from tests.unit.holder import holding
 from tests.unit.warehouse_rows import REPO, file, page, pr, status
 
 
-def writer(db: Path) -> WarehouseWriter:
-    return WarehouseWriter(db, lambda: file_lock(lock_path(db)))
+def writer(db: Path, opener: Opener = open_for_writing) -> WarehouseWriter:
+    return WarehouseWriter(db, lambda: file_lock(lock_path(db)), opener=opener)
 
 
 async def test_jobs_run_in_order_and_one_failure_stays_its_own(tmp_path: Path) -> None:
@@ -55,20 +55,15 @@ async def test_jobs_run_in_order_and_one_failure_stays_its_own(tmp_path: Path) -
         ]
 
 
-async def test_queued_jobs_share_one_opening(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_queued_jobs_share_one_opening(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     opened: list[bool] = []
-    real_open = Warehouse.open
 
-    def counting_open(path: Path, **options: bool) -> Warehouse:
-        if not options.get("read_only"):
-            opened.append(options.get("migrate", True))
-        return real_open(path, **options)
+    def counting_open(path: Path, migrate: bool) -> Warehouse:
+        opened.append(migrate)
+        return open_for_writing(path, migrate)
 
-    monkeypatch.setattr(Warehouse, "open", counting_open)
-    async with writer(db) as jobs:
+    async with writer(db, counting_open) as jobs:
         await asyncio.gather(*(jobs.run(lambda w: w.read_sync_state("a/b")) for _ in range(20)))
         await jobs.run(lambda w: w.read_sync_state("a/b"))  # within `linger`: same opening
     assert opened == [True]
@@ -82,14 +77,11 @@ async def test_queued_jobs_share_one_opening(
     assert opened == [True, False, False]
 
 
-async def test_a_failure_outside_the_jobs_fails_the_jobs_in_hand(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def broken_run_all(*_: object) -> None:
+async def test_a_failure_outside_the_jobs_fails_the_jobs_in_hand(tmp_path: Path) -> None:
+    def broken_open(path: Path, migrate: bool) -> Warehouse:
         raise OSError("the file went away")
 
-    monkeypatch.setattr("ghsync.writer._run_all", broken_run_all)
-    async with writer(tmp_path / "w.duckdb") as jobs:
+    async with writer(tmp_path / "w.duckdb", broken_open) as jobs:
         with pytest.raises(OSError, match="went away"):  # not left waiting forever
             await asyncio.wait_for(jobs.run(lambda w: w.read_sync_state("a/b")), 10)
 
