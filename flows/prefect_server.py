@@ -113,7 +113,7 @@ def start_temporary_server(
 def check_configured(url: str) -> None:
     """ConfigError unless a server answers at `url` (the PREFECT_API_URL), in any way: an HTTP
     error (a server wanting credentials, say) is Prefect's to report; no answer is ours."""
-    from ghsync.errors import ConfigError  # not at the top: the server process needs no ghsync
+    from ghsync import ConfigError  # not at the top: the server process needs no ghsync
 
     try:
         urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=10).close()

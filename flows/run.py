@@ -30,6 +30,7 @@ from flows.interrupts import Interrupted, Interrupts
 from flows.prefect_server import ServerStartFailed, kill_all, start_temporary_server
 from flows.terminal import Display, display_for, new_log_file, repositories, route_logs
 from ghsync import (
+    AllTokensInvalid,
     ConfigError,
     GhsyncError,
     ReposFailed,
@@ -40,7 +41,6 @@ from ghsync import (
     tokens_from_settings,
     validate_repo_names,
 )
-from ghsync.errors import AllTokensInvalid
 
 if TYPE_CHECKING:
     from flows.report import RepoOutcome

@@ -21,9 +21,7 @@ from prefect.settings import get_current_settings
 
 from flows.prefect_server import is_temporary
 from flows.slots import Slots, ensure_limit
-from ghsync import GitHubClient
-from ghsync.filelock import file_lock, lock_path, presence
-from ghsync.writer import WarehouseWriter
+from ghsync import GitHubClient, WarehouseWriter, file_lock, lock_path, presence
 
 if TYPE_CHECKING:
     from flows.tasks import Checkpoints

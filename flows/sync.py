@@ -49,13 +49,14 @@ from ghsync import (
     head_commit_id,
     parse_time,
     plan_window,
+    presence,
     replace_pending,
+    runs_path,
     synced_depth,
     tokens_from_settings,
     unsettled,
     validate_repo_names,
 )
-from ghsync.filelock import presence, runs_path
 
 
 def run_name() -> str:

@@ -7,6 +7,7 @@ and demo tool, is `ghsync.emulator`.)
 from ghsync.ci import PendingCheck, replace_pending, unsettled
 from ghsync.config import Settings, check_sync_options
 from ghsync.errors import (
+    AllTokensInvalid,
     ConfigError,
     FatalError,
     GhsyncError,
@@ -15,6 +16,7 @@ from ghsync.errors import (
     RetriableError,
     WarehouseError,
 )
+from ghsync.filelock import file_lock, lock_path, presence, runs_path
 from ghsync.github.client import COST_LABEL, GitHubClient
 from ghsync.github.fetch import (
     Node,
@@ -42,9 +44,11 @@ from ghsync.records import PageCounts, check_run_frames, map_repositories, page_
 from ghsync.sql_files import list_examples
 from ghsync.warehouse import RepoStatus, SyncState, Warehouse, check_writable
 from ghsync.window import SyncWindow, parse_time, plan_window, synced_depth
+from ghsync.writer import WarehouseWriter
 
 __all__ = [
     "COST_LABEL",
+    "AllTokensInvalid",
     "CommitChecks",
     "ConfigError",
     "FatalError",
@@ -67,6 +71,7 @@ __all__ = [
     "TokenStatus",
     "Warehouse",
     "WarehouseError",
+    "WarehouseWriter",
     "check_repos",
     "check_run_frames",
     "check_sync_options",
@@ -74,9 +79,11 @@ __all__ = [
     "complete_nested",
     "fetch_check_runs",
     "fetch_pr_page",
+    "file_lock",
     "head_commit_id",
     "list_examples",
     "list_org_repos",
+    "lock_path",
     "map_repositories",
     "mask_token",
     "operation_version",
@@ -84,7 +91,9 @@ __all__ = [
     "parse_time",
     "parse_tokens",
     "plan_window",
+    "presence",
     "replace_pending",
+    "runs_path",
     "synced_depth",
     "token_fingerprint",
     "tokens_from_settings",
