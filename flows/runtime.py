@@ -75,15 +75,16 @@ def installed(runtime: Runtime) -> Iterator[None]:
         _RUNTIME.reset(token)
 
 
-def token_limit_name(fingerprint: str) -> str:
-    """The global concurrency limit of one token (named from its fingerprint, never the token)."""
-    return f"ghsync-token-{fingerprint}"
+def token_limit_name(credential_id: str) -> str:
+    """The global concurrency limit of one credential (named by its id: a personal token's
+    fingerprint, never the token)."""
+    return f"ghsync-token-{credential_id}"
 
 
-def token_slot(fingerprint: str) -> AbstractAsyncContextManager[None]:
-    """One slot of the token's limit, held around each GitHub request (strict: the limit must
-    exist, or Prefect would run unthrottled)."""
-    return current().slots.hold(token_limit_name(fingerprint))
+def token_slot(credential_id: str) -> AbstractAsyncContextManager[None]:
+    """One slot of the credential's limit, held around each GitHub request (strict: the limit
+    must exist, or Prefect would run unthrottled)."""
+    return current().slots.hold(token_limit_name(credential_id))
 
 
 def warehouse_writer(db_path: Path) -> WarehouseWriter:
@@ -93,11 +94,11 @@ def warehouse_writer(db_path: Path) -> WarehouseWriter:
 
 
 @asynccontextmanager
-async def token_limits(fingerprints: list[str], per_token: int) -> AsyncIterator[Slots]:
+async def token_limits(credential_ids: list[str], per_token: int) -> AsyncIterator[Slots]:
     """The slots of the tokens' limits for the block (created or updated first, and read
     back), released at its end. On the temporary Prefect server, slots a killed run left taken
     are freed first."""
-    names = [token_limit_name(fingerprint) for fingerprint in fingerprints]
+    names = [token_limit_name(credential_id) for credential_id in credential_ids]
     slots = Slots(LEASE_SECONDS)
     for name in names:
         await ensure_limit(name, per_token)

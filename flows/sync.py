@@ -108,7 +108,7 @@ async def sync_repos(
     db_path = Path(db) if db else settings.db_path
     tokens = await _tokens(token_secret, settings)
     pool = TokenPool(tokens, max_wait=max_wait_seconds)
-    fingerprints = [token.fingerprint for token in pool.tokens()]
+    credential_ids = [credential.id for credential in pool.tokens()]
     ttl = timedelta(hours=checkpoint_ttl_hours) if checkpoints else None
     options = SyncOptions(
         days_back,
@@ -120,7 +120,7 @@ async def sync_repos(
     )
     client = GitHubClient(pool, settings.github_graphql_url, slot=token_slot)
     writer = warehouse_writer(db_path)
-    limits = token_limits(fingerprints, concurrency_per_token)
+    limits = token_limits(credential_ids, concurrency_per_token)
     async with presence(runs_path(db_path), _nothing), client, limits as slots, writer:
         with installed(Runtime(client, writer, slots, options)):
             if len(tokens) > 1:  # tokens of one account share one budget: learn whose they are

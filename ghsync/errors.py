@@ -27,18 +27,33 @@ token, reset time, path). Callers branch on the two halves:
             ├── DatabaseCorrupt   the file is not a (readable) DuckDB database
             └── DatabasePathError the file cannot be created or opened there
 
-Messages never contain a token: use `ghsync.log.mask_token` when one must be named.
+Messages never contain a token: use `ghsync.log.mask_token` when one must be named. Every
+error pickles (Prefect persists a failed run's exception) with its message and fields, the
+GraphQL errors of the answer that caused it (`errors`) included.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+GraphQLErrors = tuple[Mapping[str, Any], ...]
+"""An answer's `errors`, as GitHub sent them."""
 
 
 class GhsyncError(Exception):
     """Base of every ghsync error."""
+
+    errors: GraphQLErrors = ()
+    """The GraphQL errors of the answer that caused it, when one did."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle without calling `__init__` (whose parameters are not `args`): the message
+        as `args`, the fields as the state (as dlt's DltException does)."""
+        return type(self).__new__, (type(self), *self.args), self.__dict__
 
 
 class RetriableError(GhsyncError):
@@ -71,11 +86,14 @@ class QueryTooHeavy(RetriableError):
 
     reason = "could not answer the query whole"
 
-    def __init__(self, operation: str, page_size: int | None) -> None:
+    def __init__(
+        self, operation: str, page_size: int | None, errors: Sequence[Mapping[str, Any]] = ()
+    ) -> None:
         hint = f"; retry with first: {max(1, page_size // 2)}" if page_size else ""
         super().__init__(f"{operation}: GitHub {self.reason}{hint}")
         self.operation = operation
         self.page_size = page_size
+        self.errors = tuple(errors)
 
     @property
     def smaller_page_size(self) -> int | None:
@@ -102,11 +120,13 @@ class ResourceLimited(QueryTooHeavy):
 class ServerError(RetriableError):
     """GitHub answered 5xx (not a timeout) or an answer that is not GraphQL."""
 
-    def __init__(self, operation: str, status: int | None, detail: str) -> None:
-        code = f"HTTP {status}" if status is not None else "a malformed answer"
-        super().__init__(f"{operation}: GitHub answered {code}: {detail}")
+    def __init__(
+        self, operation: str, status: int, detail: str, errors: Sequence[Mapping[str, Any]] = ()
+    ) -> None:
+        super().__init__(f"{operation}: GitHub answered HTTP {status}: {detail}")
         self.operation = operation
         self.status = status
+        self.errors = tuple(errors)
 
 
 class ConnectionFailed(RetriableError):
@@ -146,9 +166,10 @@ class AccessDenied(FatalError):
 
     reason = "is not accessible"
 
-    def __init__(self, target: str, detail: str) -> None:
+    def __init__(self, target: str, detail: str, errors: Sequence[Mapping[str, Any]] = ()) -> None:
         super().__init__(f"{target} {self.reason}: {detail}")
         self.target = target
+        self.errors = tuple(errors)
 
 
 class RepoNotFound(AccessDenied):
@@ -172,9 +193,12 @@ class InsufficientScopes(AccessDenied):
 class QueryRejected(FatalError):
     """GitHub rejected the query itself (a bad argument or field): a bug, not a condition."""
 
-    def __init__(self, operation: str, detail: str) -> None:
+    def __init__(
+        self, operation: str, detail: str, errors: Sequence[Mapping[str, Any]] = ()
+    ) -> None:
         super().__init__(f"{operation} was rejected by GitHub: {detail}")
         self.operation = operation
+        self.errors = tuple(errors)
 
 
 # --- Warehouse -----------------------------------------------------------------------------

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 _ELLIPSIS = "…"
 
@@ -33,20 +34,44 @@ def token_fingerprint(token: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """Replaces every known secret in a log record's rendered message by its mask."""
+    """Replaces every known secret in a log record's rendered message by its mask.
 
-    def __init__(self, secrets: Iterable[str]) -> None:
+    `secrets` is asked at each record: a credential that renews its token (an App
+    installation's) names its new one from then on.
+    """
+
+    def __init__(self, secrets: Callable[[], Iterable[str]]) -> None:
         super().__init__()
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self._secrets = secrets
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         redacted = message
-        for secret in self._secrets:
+        for secret in sorted({s for s in self._secrets() if s}, key=len, reverse=True):
             redacted = redacted.replace(secret, mask_token(secret))
         if redacted != message:
             record.msg, record.args = redacted, None
         return True
+
+
+@contextmanager
+def redacting(secrets: Callable[[], Iterable[str]]) -> Iterator[RedactingFilter]:
+    """For the block, every handler of every logger present when it starts (the root's, a log
+    file's, Prefect's run loggers' API handler) redacts `secrets`: a record is filtered by the
+    handlers it reaches, not by the loggers it propagates through."""
+    redactor = RedactingFilter(secrets)
+    loggers = [logging.getLogger()] + [
+        logger for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]  # fmt: skip
+    handlers = {handler for logger in loggers for handler in logger.handlers}
+    for handler in handlers:
+        handler.addFilter(redactor)
+    try:
+        yield redactor
+    finally:
+        for handler in handlers:
+            handler.removeFilter(redactor)
 
 
 def get_logger(name: str) -> logging.Logger:

@@ -1,32 +1,23 @@
-"""One GraphQL request done right: token -> slot -> POST -> quota -> classify -> retry.
+"""One GraphQL request done right: credential -> slot -> POST -> quota -> classify -> retry.
 
-Built on gql's AIOHTTPTransport, used without gql's Client: the Client would validate every
-query against the schema again (the tests already do, once) and turn GraphQL errors into
-exceptions, while the retry rules need those errors as data. Each request gets its own
-transport (its own `response_headers`, which gql keeps per transport and concurrent requests
-would overwrite) over one shared aiohttp connector, so connections are still pooled.
+gql's documents and requests go out through `transport.py`, without gql's Client: the Client
+would validate every query against the schema again (the tests already do, once) and turn
+GraphQL errors into exceptions, while the retry rules need those errors (and the HTTP status)
+as data.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import random
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-import aiohttp
 from gql import GraphQLRequest
-from gql.transport.aiohttp import AIOHTTPTransport
-from gql.transport.exceptions import (
-    TransportConnectionFailed,
-    TransportProtocolError,
-    TransportServerError,
-)
 from graphql import DocumentNode
 
 from ghsync.errors import (
@@ -45,6 +36,7 @@ from ghsync.errors import (
     ServerError,
     ServerTimeout,
 )
+from ghsync.github.credentials import AfterUnauthorized, Credential
 from ghsync.github.operations import batch_results, batch_variables, build_batch, load_operation
 from ghsync.github.ratelimit import (
     Answer,
@@ -56,8 +48,9 @@ from ghsync.github.ratelimit import (
     parse_quota_field,
     parse_quota_headers,
 )
-from ghsync.github.tokens import Token, TokenPool, TokenStatus
-from ghsync.log import get_logger
+from ghsync.github.tokens import TokenPool, TokenStatus
+from ghsync.github.transport import URL_HINT, NoReply, Transport
+from ghsync.log import get_logger, redacting
 
 log = get_logger(__name__)
 
@@ -69,7 +62,7 @@ SECONDARY_ALLOWANCE = 4
 """Secondary limits a request weathers: this many times `max_attempts` (each is waited out)."""
 
 SlotFactory = Callable[[str], AbstractAsyncContextManager[object]]
-"""`slot(token_fingerprint)`: held around each request (a Prefect concurrency limit, a lock)."""
+"""`slot(credential_id)`: held around each request (a Prefect concurrency limit, a lock)."""
 
 _ACCESS_ERRORS: dict[Kind, type[AccessDenied]] = {
     Kind.NOT_FOUND: RepoNotFound,
@@ -82,7 +75,7 @@ _TOO_HEAVY: dict[Kind, type[QueryTooHeavy]] = {
 }
 
 
-def no_slot(fingerprint: str) -> AbstractAsyncContextManager[object]:
+def no_slot(credential_id: str) -> AbstractAsyncContextManager[object]:
     """The default slot: no concurrency limit."""
     return contextlib.nullcontext()
 
@@ -90,8 +83,10 @@ def no_slot(fingerprint: str) -> AbstractAsyncContextManager[object]:
 @dataclass(frozen=True)
 class _Outcome:
     verdict: Verdict
-    data: dict[str, Any] | None
-    quota: Quota | None
+    answer: Answer | None
+    """None when nothing answered (a timeout, a dropped connection)."""
+    data: dict[str, Any] | None = None
+    quota: Quota | None = None
 
 
 def describe_target(variables: Mapping[str, Any]) -> str:
@@ -106,7 +101,8 @@ def describe_target(variables: Mapping[str, Any]) -> str:
 
 
 class GitHubClient:
-    """Runs named operations from `queries/` with the pool's tokens; use `async with`."""
+    """Runs named operations from `queries/` with the pool's credentials; use `async with`
+    (it opens the transport's session, and every log handler redacts the pool's secrets)."""
 
     def __init__(
         self,
@@ -129,21 +125,22 @@ class GitHubClient:
         self.requests: Counter[str] = Counter()
         """Requests sent, by COST_LABEL."""
         self._slot = slot
-        self._timeout = request_timeout
+        self._transport = Transport(graphql_url, timeout=request_timeout)
         self._retry_base = retry_base
         self._rand = rand
-        self._connector: aiohttp.TCPConnector | None = None
-        self._answered = False
-        """Whether anything answered at `graphql_url` yet (a refusal before is configuration)."""
+        self._open: AsyncExitStack | None = None
 
     async def __aenter__(self) -> GitHubClient:
-        self._connector = aiohttp.TCPConnector(limit=100)
+        async with AsyncExitStack() as stack:
+            stack.enter_context(redacting(self.pool.secrets))
+            await stack.enter_async_context(self._transport)
+            self._open = stack.pop_all()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        if self._connector is not None:
-            await self._connector.close()
-            self._connector = None
+        if self._open is not None:
+            await self._open.aclose()
+            self._open = None
 
     async def execute(
         self, operation: str, variables: Mapping[str, Any] | None = None
@@ -221,14 +218,16 @@ class GitHubClient:
         """Ask `viewer { login }` once per token: learns accounts (the tokens of one account
         share its budget and secondary limits) and budgets, and drops tokens GitHub rejects."""
         document = load_operation("Viewer")
-        for token in self.pool.tokens():
-            async with self._slot(token.fingerprint):
-                outcome = await self._send(token, "Viewer", document, {})
-            kind = self._learn(token, outcome)
+        for credential in self.pool.tokens():
+            async with self._slot(credential.id):
+                outcome = await self._send(credential, "Viewer", document, {})
+            kind = await self._learn(credential, outcome)
             if kind is Kind.OK and outcome.data:
-                self.pool.set_login(token, outcome.data["viewer"]["login"])
+                self.pool.set_login(credential, outcome.data["viewer"]["login"])
             elif kind is not Kind.UNAUTHORIZED:
-                log.warning("could not identify token %s: %s", token.mask, outcome.verdict.message)
+                log.warning(
+                    "could not identify token %s: %s", credential.mask, outcome.verdict.message
+                )
 
     async def _run(
         self,
@@ -243,22 +242,22 @@ class GitHubClient:
         raises at once, as for a page that can shrink."""
         failures = secondaries = 0
         while True:
-            token = await self.pool.choose()
+            credential = await self.pool.choose()
             try:
-                async with self._slot(token.fingerprint):
-                    if not self.pool.is_usable(token):
+                async with self._slot(credential.id):
+                    if not self.pool.is_usable(credential):
                         continue  # parked or paused while this request waited for its slot
-                    outcome = await self._send(token, operation, document, variables)
+                    outcome = await self._send(credential, operation, document, variables)
             finally:
-                self.pool.release(token)
-            kind = self._learn(token, outcome)
+                self.pool.release(credential)
+            kind = await self._learn(credential, outcome)
             if kind is Kind.OK or (partial and kind in _ACCESS_ERRORS and outcome.data):
                 if kind is not Kind.OK:
                     log.info("%s: %s", operation, outcome.verdict.message)
                 return outcome.data or {}
             if kind in (Kind.PRIMARY, Kind.UNAUTHORIZED):
-                continue  # the pool parked or dropped the token: another one takes over
-            error = self._failure(operation, variables, token, outcome.verdict)
+                continue  # parked, dropped or renewed: another token (or the renewed one) goes
+            error = self._failure(operation, variables, credential, outcome)
             if kind is Kind.SECONDARY:
                 # Each one already waited out its pause (>= retry-after, growing): a storm is
                 # weathered, only a limit that never lifts ends the request.
@@ -274,7 +273,7 @@ class GitHubClient:
             await self.pool.clock.sleep(backoff_delay(failures - 1, self._rand, self._retry_base))
             log.info("%s: %s (attempt %d of %d)", operation, error, failures, self.max_attempts)
 
-    def _learn(self, token: Token, outcome: _Outcome) -> Kind:
+    async def _learn(self, token: Credential, outcome: _Outcome) -> Kind:
         """Update the pool from one answer; returns the answer's kind."""
         kind = outcome.verdict.kind
         self.answers[kind] += 1
@@ -291,83 +290,62 @@ class GitHubClient:
             self.pool.park(token, outcome.quota.reset_at if outcome.quota else None)
         elif kind is Kind.SECONDARY:
             self.pool.pause(token, outcome.verdict.retry_after)
-        elif kind is Kind.UNAUTHORIZED:
+        elif kind is Kind.UNAUTHORIZED and await token.on_unauthorized() is AfterUnauthorized.DROP:
             self.pool.drop(token)
         return kind
 
     def _failure(
-        self, operation: str, variables: Mapping[str, Any], token: Token, verdict: Verdict
+        self, operation: str, variables: Mapping[str, Any], token: Credential, outcome: _Outcome
     ) -> GhsyncError:
         """The error for a failed answer, raised at once (fatal errors; a page or batch too
         heavy that can shrink) or after the last attempt."""
-        kind, message = verdict.kind, verdict.message
+        kind, message = outcome.verdict.kind, outcome.verdict.message
+        errors = outcome.answer.errors if outcome.answer else ()
         if kind in _ACCESS_ERRORS:
-            return _ACCESS_ERRORS[kind](describe_target(variables), message)
+            return _ACCESS_ERRORS[kind](describe_target(variables), message, errors)
         if kind is Kind.QUERY_ERROR:
-            return QueryRejected(operation, message)
+            return QueryRejected(operation, message, errors)
         if kind is Kind.NOT_GRAPHQL:
-            return ConfigError(
-                f"{self.graphql_url} {message}: check GITHUB_GRAPHQL_URL (GitHub Enterprise "
-                "Server: https://HOST/api/graphql)"
-            )
+            return ConfigError(f"{self.graphql_url} {message}: {URL_HINT}")
         if kind in _TOO_HEAVY:
             page_size = variables.get("pageSize")
             shrinkable = isinstance(page_size, int) and page_size > 1
-            return _TOO_HEAVY[kind](operation, page_size if shrinkable else None)
+            return _TOO_HEAVY[kind](operation, page_size if shrinkable else None, errors)
         if kind is Kind.SECONDARY:
-            return SecondaryRateLimited(token.mask, verdict.retry_after)
-        if kind is Kind.CONNECTION:
+            return SecondaryRateLimited(token.mask, outcome.verdict.retry_after)
+        if outcome.answer is None:
             return ConnectionFailed(operation, self.graphql_url, message)
-        return ServerError(operation, None, message)
+        return ServerError(operation, outcome.answer.status, message, errors)
 
     async def _send(
-        self, token: Token, operation: str, document: DocumentNode, variables: dict[str, Any]
+        self,
+        credential: Credential,
+        operation: str,
+        document: DocumentNode,
+        variables: dict[str, Any],
     ) -> _Outcome:
-        """POST once with `token`; never raises for what GitHub answers (ConfigError when the
-        first connection to the URL is refused)."""
-        if self._connector is None:
-            raise RuntimeError("GitHubClient is used outside `async with`")
-        transport = AIOHTTPTransport(
-            self.graphql_url,
-            headers={"Authorization": f"bearer {token.secret}", "User-Agent": "ghsync"},
-            client_session_args={"connector": self._connector, "connector_owner": False},
-            timeout=int(self._timeout),
-        )
+        """POST once with `credential`; never raises for what GitHub answers (ConfigError when
+        the first connection to the URL is refused)."""
         request = GraphQLRequest(document, variable_values=variables)
-        data: dict[str, Any] | None = None
-        await transport.connect()
-        try:
-            result = await transport.execute(request)
-            data = result.data
-            errors = cast(list[dict[str, Any]], result.errors or [])  # JSON objects, not typed
-            answer = Answer(None, _headers(transport), tuple(errors), data is not None)
-        except TransportServerError as error:
-            answer = Answer(error.code, _headers(transport))
-        except TransportProtocolError as error:
-            answer = Answer(
-                None, _headers(transport), ({"message": str(error)[:200]},), malformed=True
-            )
-        except TransportConnectionFailed as error:
-            cause = error.__cause__
-            if not self._answered and _refused(cause):
-                raise ConfigError(
-                    f"nothing answers at {self.graphql_url} (connection refused): check "
-                    "GITHUB_GRAPHQL_URL (GitHub Enterprise Server: https://HOST/api/graphql)"
-                ) from error
-            kind = Kind.TIMEOUT if isinstance(cause, asyncio.TimeoutError) else Kind.CONNECTION
-            detail = f"{type(cause).__name__}: {cause}"
-            return _Outcome(Verdict(kind, detail), None, None)
-        finally:
-            if transport.session is not None:
-                await transport.session.close()  # gql leaves it open when the connector is shared
-            await transport.close()
-        self._answered = True
-        quota = parse_quota_headers(answer.headers) or parse_quota_field(
+        reply = await self._transport.post(request, await credential.header())
+        if isinstance(reply, NoReply):
+            kind = Kind.TIMEOUT if reply.timed_out else Kind.CONNECTION
+            return _Outcome(Verdict(kind, reply.detail), None)
+        data = reply.data
+        answer = Answer(
+            reply.status,
+            reply.headers,
+            reply.errors,
+            data is not None,
+            not reply.is_graphql,
+            reply.message,
+        )
+        quota = parse_quota_headers(reply.headers) or parse_quota_field(
             (data or {}).get("rateLimit")
         )
         verdict = classify(answer, self.pool.clock.now())
-        log.debug("%s on %s: %s", operation, token.mask, verdict.kind)
-        return _Outcome(verdict, data, quota)
+        log.debug("%s on %s: %s", operation, credential.mask, verdict.kind)
+        return _Outcome(verdict, answer, data, quota)
 
 
 async def check_tokens(tokens: Sequence[str], graphql_url: str) -> list[TokenStatus]:
@@ -376,15 +354,3 @@ async def check_tokens(tokens: Sequence[str], graphql_url: str) -> list[TokenSta
     async with GitHubClient(pool, graphql_url) as client:
         await client.identify()
     return pool.statuses()
-
-
-def _refused(cause: BaseException | None) -> bool:
-    """A connection refused: nothing listens at that address and port."""
-    return isinstance(cause, aiohttp.ClientConnectorError) and isinstance(
-        cause.os_error, ConnectionRefusedError
-    )
-
-
-def _headers(transport: AIOHTTPTransport) -> dict[str, str]:
-    headers = getattr(transport, "response_headers", None)
-    return dict(headers) if headers is not None else {}

@@ -60,17 +60,16 @@ class Quota:
 
 @dataclass(frozen=True)
 class Answer:
-    """What came back, as far as gql lets us see it.
+    """What came back: the status, the headers, and what the body says."""
 
-    `status` is None when gql parsed a JSON body with `data` or `errors`: it drops the status
-    then (FACTS.md), so those answers are judged by their body.
-    """
-
-    status: int | None
+    status: int
     headers: Mapping[str, str]
     errors: Sequence[Mapping[str, Any]] = ()
     has_data: bool = False
     malformed: bool = False
+    """The body is not a GraphQL result (not JSON, or JSON without `data` and `errors`)."""
+    message: str = ""
+    """The `message` of a body that is not a GraphQL result (a 401's, a 403's)."""
 
 
 @dataclass(frozen=True)
@@ -178,44 +177,53 @@ def classify(answer: Answer, now: float) -> Verdict:
     """Decide what an answer means. Order matters: a body's own type beats the status.
 
     Primary: RATE_LIMITED / RATE_LIMIT (whatever the status), or 403/429 with remaining 0.
-    Secondary: the secondary message (any status), or 403/429 with retry-after or no reason.
+    Secondary: the secondary message (any status), or a 403/429 without GraphQL errors or
+    data, with retry-after or no reason.
     Resource limited: an error whose type holds RESOURCE_LIMIT or whose message says "resource
     limit" (any case), whatever else the answer holds (data, NOT_FOUND items): it is partial.
-    Not GraphQL: a 2xx body that is not JSON (an HTML page where the API should be), or a
-    404 (GitHub's GraphQL API answers a missing object with 200 and NOT_FOUND: a 404, JSON or
-    not, says no API is at that URL).
+    Not GraphQL: a 404 without GraphQL errors or data (GitHub's GraphQL API answers a missing object
+    with 200 and NOT_FOUND: a 404, JSON or not, says no API is at that URL), or a 2xx body that
+    is not JSON (an HTML page where the API should be).
+    Timeout: 502/504, or a timeout message. Server error: another 5xx, a 2xx body that is JSON
+    but no GraphQL result, or "something went wrong" without data.
     """
-    messages = _messages(answer.errors)
-    lowered = messages.lower()
+    said = _messages(answer.errors) if answer.errors else answer.message
+    lowered = said.lower()
+    says_graphql = bool(answer.errors) or answer.has_data
     types = _error_types(answer.errors)
-    retry_after = parse_retry_after(answer.headers, now)
-    if answer.status == 401:
+    status = answer.status
+    if status == 401:
         return Verdict(Kind.UNAUTHORIZED, "401 Bad credentials")
     if types & _PRIMARY_TYPES:
-        return Verdict(Kind.PRIMARY, messages)
+        return Verdict(Kind.PRIMARY, said)
+    retry_after = parse_retry_after(answer.headers, now)
     if any(marker in lowered for marker in _SECONDARY_MARKERS):
-        return Verdict(Kind.SECONDARY, messages, retry_after)
-    if answer.status in (403, 429):
+        return Verdict(Kind.SECONDARY, said, retry_after)
+    if status in (403, 429) and not says_graphql:
         if retry_after is None and _int_header(answer.headers, "x-ratelimit-remaining") == 0:
-            return Verdict(Kind.PRIMARY, f"HTTP {answer.status} with x-ratelimit-remaining 0")
-        return Verdict(Kind.SECONDARY, f"HTTP {answer.status}", retry_after)
+            return Verdict(Kind.PRIMARY, f"HTTP {status} with x-ratelimit-remaining 0")
+        return Verdict(Kind.SECONDARY, f"HTTP {status}", retry_after)
     if _RESOURCE_LIMIT_MARKER in lowered or any(_RESOURCE_LIMIT_TYPE in t.upper() for t in types):
-        return Verdict(Kind.RESOURCE_LIMITED, messages)
-    content_type = (_header(answer.headers, "content-type") or "no content type").split(";")[0]
-    if answer.malformed and answer.status is None and "json" not in content_type:
-        return Verdict(Kind.NOT_GRAPHQL, f"answered {content_type}, not GraphQL")
-    if answer.status == 404:
+        return Verdict(Kind.RESOURCE_LIMITED, said)
+    if status == 404 and not says_graphql:
         return Verdict(Kind.NOT_GRAPHQL, "answered HTTP 404 (Not Found), not GraphQL")
-    if answer.status in (502, 504) or any(marker in lowered for marker in _TIMEOUT_MARKERS):
-        return Verdict(Kind.TIMEOUT, f"HTTP {answer.status}" if answer.status else messages)
-    if (answer.status is not None and answer.status >= 500) or answer.malformed:
-        return Verdict(Kind.SERVER_ERROR, f"HTTP {answer.status}" if answer.status else messages)
+    content_type = (_header(answer.headers, "content-type") or "no content type").split(";")[0]
+    if answer.malformed and status < 300 and "json" not in content_type:
+        return Verdict(Kind.NOT_GRAPHQL, f"answered {content_type}, not GraphQL")
+    if status in (502, 504):
+        return Verdict(Kind.TIMEOUT, f"HTTP {status}")
+    if any(marker in lowered for marker in _TIMEOUT_MARKERS):
+        return Verdict(Kind.TIMEOUT, said)
+    if status >= 500:
+        return Verdict(Kind.SERVER_ERROR, said or "no message")
+    if answer.malformed and status < 300:
+        return Verdict(Kind.SERVER_ERROR, f"not a GraphQL result ({content_type})")
     if answer.errors and not types - {"NOT_FOUND", "FORBIDDEN", "INSUFFICIENT_SCOPES"}:
         if "INSUFFICIENT_SCOPES" in types:
-            return Verdict(Kind.INSUFFICIENT_SCOPES, messages)
-        return Verdict(Kind.FORBIDDEN if "FORBIDDEN" in types else Kind.NOT_FOUND, messages)
+            return Verdict(Kind.INSUFFICIENT_SCOPES, said)
+        return Verdict(Kind.FORBIDDEN if "FORBIDDEN" in types else Kind.NOT_FOUND, said)
     if answer.errors and not answer.has_data and "something went wrong" in lowered:
-        return Verdict(Kind.SERVER_ERROR, messages)
-    if answer.errors or (answer.status is not None and answer.status >= 400):
-        return Verdict(Kind.QUERY_ERROR, messages if answer.errors else f"HTTP {answer.status}")
+        return Verdict(Kind.SERVER_ERROR, said)
+    if answer.errors or status >= 400:
+        return Verdict(Kind.QUERY_ERROR, said or f"HTTP {status}")
     return Verdict(Kind.OK, "ok")

@@ -6,7 +6,8 @@ pauses once `set_login` has told the pool whose they are.
 
 One pool serves every request of a process. Its state changes only in plain (non-async)
 methods, so under asyncio each change is atomic; only `choose` awaits (the injected clock's
-sleep) and re-reads the state after it. Tokens show themselves only as masks.
+sleep) and re-reads the state after it. It holds Credentials (`credentials.py`), by their
+ids; they show themselves only as masks.
 """
 
 from __future__ import annotations
@@ -15,15 +16,16 @@ import asyncio
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import ClassVar, Protocol
 
 from ghsync.config import Settings
 from ghsync.errors import AllTokensInvalid, ConfigError, TokensExhausted
+from ghsync.github.credentials import Credential, PersonalToken
 from ghsync.github.ratelimit import Quota, secondary_pause
-from ghsync.log import get_logger, mask_token, token_fingerprint
+from ghsync.log import get_logger
 
 log = get_logger(__name__)
 
@@ -77,23 +79,6 @@ class SystemClock:
         await asyncio.sleep(seconds)
 
 
-@dataclass(frozen=True)
-class Token:
-    """A token as handed to the client: the secret stays out of repr and str."""
-
-    secret: str = field(repr=False)
-    mask: str
-    fingerprint: str
-
-    @classmethod
-    def of(cls, secret: str) -> Token:
-        """Wrap a raw token string."""
-        return cls(secret, mask_token(secret), token_fingerprint(secret))
-
-    def __str__(self) -> str:
-        return self.mask
-
-
 class TokenState(StrEnum):
     """Why a token is or is not usable now."""
 
@@ -133,9 +118,9 @@ class TokenStatus:
 
 @dataclass
 class _Entry:
-    token: Token
+    token: Credential
     account: str
-    """Key of its `_Account`: the token's fingerprint until `set_login` learns the login."""
+    """Key of its `_Account`: the credential's id until `set_login` learns the login."""
     login: str | None = None
     invalid: bool = False
     in_flight: int = 0
@@ -169,26 +154,32 @@ class TokenPool:
 
     def __init__(
         self,
-        tokens: Sequence[str],
+        tokens: Sequence[Credential | str],
         *,
         max_wait: float = 900.0,
         clock: Clock | None = None,
         rand: Callable[[], float] = random.random,
     ) -> None:
+        """`tokens`: credentials, a str being a personal access token."""
         if not tokens:
             raise ConfigError("a token pool needs at least one token")
         self.max_wait = max_wait
         self.clock: Clock = clock or SystemClock()
         self._rand = rand
-        self._entries = {t.fingerprint: _Entry(t, t.fingerprint) for t in map(Token.of, tokens)}
+        credentials = [PersonalToken.of(t) if isinstance(t, str) else t for t in tokens]
+        self._entries = {c.id: _Entry(c, c.id) for c in credentials}
         self._accounts = {e.account: _Account() for e in self._entries.values()}
 
     def __repr__(self) -> str:
         return f"TokenPool({', '.join(e.token.mask for e in self._entries.values())})"
 
-    def tokens(self) -> list[Token]:
-        """Every token not known to be invalid, in configuration order."""
+    def tokens(self) -> list[Credential]:
+        """Every credential not known to be invalid, in configuration order."""
         return [e.token for e in self._entries.values() if not e.invalid]
+
+    def secrets(self) -> list[str]:
+        """What no log line may show: every credential's secrets (dropped ones' too)."""
+        return [secret for e in self._entries.values() for secret in e.token.secrets()]
 
     def _state(self, entry: _Entry, now: float) -> TokenState:
         account = self._accounts[entry.account]
@@ -210,12 +201,12 @@ class TokenPool:
             return quota.limit if quota else 1 << 30  # unknown: try it, the answer tells us
         return quota.remaining
 
-    def is_usable(self, token: Token) -> bool:
+    def is_usable(self, token: Credential) -> bool:
         """Whether `token` may be used right now."""
-        entry = self._entries[token.fingerprint]
+        entry = self._entries[token.id]
         return self._state(entry, self.clock.now()) is TokenState.READY
 
-    async def choose(self) -> Token:
+    async def choose(self) -> Credential:
         """The usable token with the fewest requests in flight, then the most points left in
         its account (a token whose slots are all taken would make a request wait while another
         token idles); waits while all are parked. `release` the token when the request is done.
@@ -239,27 +230,27 @@ class TokenPool:
             log.warning("all tokens rate limited: waiting %.1f s", usable_at - now)
             await self.clock.sleep(usable_at - now)
 
-    def release(self, token: Token) -> None:
+    def release(self, token: Credential) -> None:
         """A request that `choose` gave `token` to has finished."""
-        self._entries[token.fingerprint].in_flight -= 1
+        self._entries[token.id].in_flight -= 1
 
-    def record_quota(self, token: Token, quota: Quota) -> None:
+    def record_quota(self, token: Credential, quota: Quota) -> None:
         """Learn the budget of a token's account from an answer; remaining 0 parks the account
         until the reset. Within one window the lowest remaining wins (answers arrive out of
         order)."""
-        account = self._accounts[self._entries[token.fingerprint].account]
+        account = self._accounts[self._entries[token.id].account]
         account.quota = _merged(account.quota, quota)
         if account.quota.remaining <= 0:
             self.park(token, account.quota.reset_at)
 
-    def record_success(self, token: Token) -> None:
+    def record_success(self, token: Credential) -> None:
         """A normal answer: the account's secondary-limit strikes start over."""
-        self._accounts[self._entries[token.fingerprint].account].strikes = 0
+        self._accounts[self._entries[token.id].account].strikes = 0
 
-    def park(self, token: Token, reset_at: float | None) -> None:
+    def park(self, token: Credential, reset_at: float | None) -> None:
         """Primary limit reached: keep every token of `token`'s account out until `reset_at`
         (epoch seconds)."""
-        entry = self._entries[token.fingerprint]
+        entry = self._entries[token.id]
         account = self._accounts[entry.account]
         now = self.clock.now()
         if reset_at is None:
@@ -279,9 +270,9 @@ class TokenPool:
                 _when(reset_at).isoformat(),
             )
 
-    def pause(self, token: Token, retry_after: float | None) -> float:
+    def pause(self, token: Credential, retry_after: float | None) -> float:
         """Secondary limit: pause every token of `token`'s account; returns the pause (s)."""
-        entry = self._entries[token.fingerprint]
+        entry = self._entries[token.id]
         account = self._accounts[entry.account]
         account.strikes += 1
         seconds = secondary_pause(retry_after, account.strikes, self._rand)
@@ -294,18 +285,18 @@ class TokenPool:
         )
         return seconds
 
-    def drop(self, token: Token) -> None:
+    def drop(self, token: Credential) -> None:
         """401 Bad credentials: never use `token` again."""
-        entry = self._entries[token.fingerprint]
+        entry = self._entries[token.id]
         if not entry.invalid:
             entry.invalid = True
             log.warning("token %s rejected (401 Bad credentials): dropped", token.mask)
 
-    def set_login(self, token: Token, login: str) -> None:
+    def set_login(self, token: Credential, login: str) -> None:
         """Record the account behind `token`: from now on it shares that account's budget,
         parking and pauses with the account's other tokens. What the token had learned alone
         joins in (its quota as the latest answer, the later parking and pause)."""
-        entry = self._entries[token.fingerprint]
+        entry = self._entries[token.id]
         old = self._accounts[entry.account]
         entry.login, entry.account = login, f"login:{login}"
         shared = self._accounts.setdefault(entry.account, _Account())

@@ -106,7 +106,7 @@ def test_secondary_pause(
 
 
 def answer(
-    status: int | None = None,
+    status: int = 200,
     headers: dict[str, str] | None = None,
     errors: list[dict[str, Any]] | None = None,
     has_data: bool = False,
@@ -151,12 +151,12 @@ CASES: list[tuple[str, Answer, Kind]] = [
     ("503", answer(503), Kind.SERVER_ERROR),
     (
         "200-garbled-json",
-        answer(None, {"Content-Type": "application/json"}, malformed=True),
+        answer(200, {"Content-Type": "application/json"}, malformed=True),
         Kind.SERVER_ERROR,
     ),
     (
         "200-html-page",
-        answer(None, {"Content-Type": "text/html; charset=utf-8"}, malformed=True),
+        answer(200, {"Content-Type": "text/html; charset=utf-8"}, malformed=True),
         Kind.NOT_GRAPHQL,
     ),
     ("200-no-content-type", answer(malformed=True), Kind.NOT_GRAPHQL),

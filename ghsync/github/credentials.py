@@ -1,0 +1,78 @@
+"""What a request authenticates with, named without being shown.
+
+A `Credential` has a stable `id` (its pool entry and its Prefect concurrency limit,
+`ghsync-token-<id>`, are named by it, for its whole life), a `mask` for logs and errors, the
+`header` a request sends, the `secrets` no log line may show, and `on_unauthorized`: what a
+401 means for it. A personal access token cannot be renewed: a 401 drops it. A GitHub App
+installation token lives an hour; its credential (issue 16) keeps one id while its token
+changes: `header` renews it ahead of its expiry, and `on_unauthorized` renews it and answers
+`RENEWED`, so the request is sent again with it instead of losing it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from ghsync.log import mask_token, token_fingerprint
+
+
+class AfterUnauthorized(StrEnum):
+    """What becomes of a credential that GitHub answered 401 Bad credentials."""
+
+    DROP = "drop"
+    """Never use it again in this process (a personal token revoked or expired)."""
+    RENEWED = "renewed"
+    """It holds a new secret now: send the request again with it."""
+
+
+class Credential(ABC):
+    """One identity requests are sent as."""
+
+    id: str
+    """Stable and non-secret: names its pool entry and its concurrency limit."""
+    mask: str
+    """How logs and errors name it."""
+
+    @abstractmethod
+    async def header(self) -> dict[str, str]:
+        """The headers that authenticate a request (Authorization)."""
+
+    @abstractmethod
+    async def on_unauthorized(self) -> AfterUnauthorized:
+        """GitHub answered 401 to a request sent with it: drop it, or renew it."""
+
+    @abstractmethod
+    def secrets(self) -> tuple[str, ...]:
+        """What no log line may show (what it holds now)."""
+
+    def __str__(self) -> str:
+        return self.mask
+
+
+@dataclass(frozen=True)
+class PersonalToken(Credential):
+    """A personal access token (classic or fine-grained): the secret stays out of repr and
+    str; its id is its fingerprint."""
+
+    secret: str = field(repr=False)
+    id: str
+    mask: str
+
+    @classmethod
+    def of(cls, secret: str) -> PersonalToken:
+        """Wrap a raw token string."""
+        return cls(secret, token_fingerprint(secret), mask_token(secret))
+
+    async def header(self) -> dict[str, str]:
+        """`Authorization: bearer <token>`."""
+        return {"Authorization": f"bearer {self.secret}"}
+
+    async def on_unauthorized(self) -> AfterUnauthorized:
+        """A personal token GitHub rejects stays rejected."""
+        return AfterUnauthorized.DROP
+
+    def secrets(self) -> tuple[str, ...]:
+        """The token."""
+        return (self.secret,)
