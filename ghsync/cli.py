@@ -17,7 +17,7 @@ from ghsync.emulator_cli import emulator_app
 from ghsync.errors import ConfigError, WarehouseError
 from ghsync.filelock import anyone_present, runs_path
 from ghsync.github.client import check_tokens
-from ghsync.github.tokens import TokenState, TokenStatus, parse_tokens, tokens_from_settings
+from ghsync.github.tokens import TokenState, TokenStatus, tokens_from_settings
 from ghsync.warehouse import Warehouse
 from ghsync.writer import reading
 
@@ -202,10 +202,9 @@ def _aligned(rows: list[tuple[str, ...] | str]) -> list[str]:
 
 
 def _secret_tokens(name: str) -> list[str]:
-    from prefect.blocks.system import Secret  # the CLI is the edge: Prefect only when asked
+    from flows.secrets import secret_tokens  # the CLI is the edge: Prefect only when asked
 
-    secret: Secret[str] = asyncio.run(Secret.aload(name))
-    return parse_tokens(str(secret.get()), None)
+    return asyncio.run(secret_tokens(name))
 
 
 @app.command("sql", context_settings={"ignore_unknown_options": True})

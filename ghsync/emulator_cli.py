@@ -18,7 +18,7 @@ emulator_app = typer.Typer(
 DEMO_TOKENS = tuple(f"ghp_{letter * 36}" for letter in "abc")
 
 
-def parse_tokens(value: str) -> tuple[str, ...]:
+def token_entries(value: str) -> tuple[str, ...]:
     """`a,b=alice,c` -> entries for EmulatorConfig.tokens (whitespace and empties dropped)."""
     return tuple(entry.strip() for entry in value.split(",") if entry.strip())
 
@@ -56,7 +56,7 @@ def serve_command(
         org=org,
         repos=repos,
         prs=prs,
-        tokens=parse_tokens(tokens),
+        tokens=token_entries(tokens),
         points_per_hour=points_per_hour,
         points_per_minute_per_account=points_per_minute,
         faults=fault_config,

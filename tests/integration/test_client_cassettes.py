@@ -136,6 +136,17 @@ async def test_error_shape_replayed(
     assert TOKEN not in str(caught.value)
 
 
+async def test_errors_carry_the_status_and_graphql_errors() -> None:
+    async with client_for("server_error", server_errors) as client:
+        with pytest.raises(ServerError) as server:
+            await client.execute("PullRequestPage", {**REPO, "pageSize": 5})
+    assert server.value.status == 500 and "HTTP 500: Server Error" in str(server.value)
+    async with client_for("not_found", no_setup) as client:
+        with pytest.raises(RepoNotFound) as missing:
+            await client.execute("PullRequestPage", {**REPO, "pageSize": 5, "name": "nope"})
+    assert [error["type"] for error in missing.value.errors] == ["NOT_FOUND"]
+
+
 def test_cassettes_hold_no_token() -> None:
     files = sorted(CASSETTES.glob("*.yaml"))
     assert len(files) == 1 + len(ERROR_SHAPES)

@@ -10,6 +10,7 @@ from ghsync.emulator import EmulatorConfig, FaultConfig, started_emulator
 from ghsync.errors import GhsyncError
 from ghsync.github.client import GitHubClient
 from ghsync.github.tokens import TokenPool
+from ghsync.log import mask_token
 
 GOOD = "ghp_" + "s3cr3t" * 6
 REVOKED = "ghp_" + "r3v0k3" * 6
@@ -50,3 +51,13 @@ async def test_no_token_appears_in_logs_or_errors(caplog: pytest.LogCaptureFixtu
         for text in texts:
             assert secret not in text
             assert secret[-12:] not in text
+
+
+async def test_a_log_line_with_a_token_comes_out_masked(caplog: pytest.LogCaptureFixture) -> None:
+    """While a client is open, every log handler masks its pool's tokens, whoever logs them."""
+    caplog.set_level(logging.INFO)
+    pool = TokenPool([GOOD, UNKNOWN])
+    async with GitHubClient(pool, "http://127.0.0.1:9/graphql"):
+        logging.getLogger("somewhere.else").warning("sent %s and %s", GOOD, UNKNOWN)
+    assert caplog.messages[0] == f"sent {mask_token(GOOD)} and {mask_token(UNKNOWN)}"
+    assert GOOD not in caplog.text and UNKNOWN not in caplog.text

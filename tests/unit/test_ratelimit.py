@@ -111,8 +111,9 @@ def answer(
     errors: list[dict[str, Any]] | None = None,
     has_data: bool = False,
     malformed: bool = False,
+    message: str = "",
 ) -> Answer:
-    return Answer(status, headers or {}, tuple(errors or ()), has_data, malformed)
+    return Answer(status, headers or {}, tuple(errors or ()), has_data, malformed, message)
 
 
 CASES: list[tuple[str, Answer, Kind]] = [
@@ -224,6 +225,33 @@ CASES: list[tuple[str, Answer, Kind]] = [
     ),
     ("400", answer(400), Kind.QUERY_ERROR),
     (
+        "400-rest-message",
+        answer(400, malformed=True, message="Problems parsing JSON"),
+        Kind.QUERY_ERROR,
+    ),
+    (
+        "403-secondary-message",
+        answer(403, malformed=True, message=SECONDARY_MESSAGE),
+        Kind.SECONDARY,
+    ),
+    ("401-rest-message", answer(401, malformed=True, message="Bad credentials"), Kind.UNAUTHORIZED),
+    ("502-json", answer(502, errors=[{"message": TIMEOUT_MESSAGE}]), Kind.TIMEOUT),
+    (
+        "500-json-errors",
+        answer(500, errors=[{"message": "Something went wrong"}]),
+        Kind.SERVER_ERROR,
+    ),
+    (
+        "404-with-graphql-errors",  # a GraphQL answer says what it means, whatever the status
+        answer(404, errors=[{"type": "NOT_FOUND", "message": "Could not"}], has_data=True),
+        Kind.NOT_FOUND,
+    ),
+    (
+        "403-with-graphql-errors",
+        answer(403, errors=[{"type": "FORBIDDEN", "message": "Resource not accessible"}]),
+        Kind.FORBIDDEN,
+    ),
+    (
         "not-found-mixed-with-other",
         answer(errors=[{"type": "NOT_FOUND", "message": "a"}, {"type": "MAX_NODE_LIMIT_EXCEEDED"}]),
         Kind.QUERY_ERROR,
@@ -241,3 +269,5 @@ def test_secondary_verdict_carries_retry_after() -> None:
     assert verdict.retry_after == 7.0
     verdict = classify(answer(errors=[{"message": SECONDARY_MESSAGE}]), NOW)
     assert verdict.retry_after is None and "secondary rate limit" in verdict.message
+    verdict = classify(answer(403, {"retry-after": "3"}, message=SECONDARY_MESSAGE), NOW)
+    assert verdict.retry_after == 3.0 and verdict.message == SECONDARY_MESSAGE  # a 403's own
