@@ -45,7 +45,10 @@ class RedactingFilter(logging.Filter):
         self._secrets = secrets
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return True  # arguments that do not fit: the handler reports that, as it would
         redacted = message
         for secret in sorted({s for s in self._secrets() if s}, key=len, reverse=True):
             redacted = redacted.replace(secret, mask_token(secret))
