@@ -181,31 +181,40 @@ def classify(answer: Answer, now: float) -> Verdict:
     data, with retry-after or no reason.
     Resource limited: an error whose type holds RESOURCE_LIMIT or whose message says "resource
     limit" (any case), whatever else the answer holds (data, NOT_FOUND items): it is partial.
-    Not GraphQL: a 404 without GraphQL errors or data (GitHub's GraphQL API answers a missing object
-    with 200 and NOT_FOUND: a 404, JSON or not, says no API is at that URL), or a 2xx body that
-    is not JSON (an HTML page where the API should be).
+    Not GraphQL: a 404 without GraphQL errors or data (GitHub's GraphQL API answers a missing
+    object with 200 and NOT_FOUND: a 404, JSON or not, says no API is at that URL), or a 2xx
+    body that is not JSON (an HTML page where the API should be).
     Timeout: 502/504, or a timeout message. Server error: another 5xx, a 2xx body that is JSON
     but no GraphQL result, or "something went wrong" without data.
     """
     said = _messages(answer.errors) if answer.errors else answer.message
-    lowered = said.lower()
-    says_graphql = bool(answer.errors) or answer.has_data
-    types = _error_types(answer.errors)
+    return _limited(answer, said, now) or _failed(answer, said) or _rejected(answer, said)
+
+
+def _limited(answer: Answer, said: str, now: float) -> Verdict | None:
+    """401, or a primary or secondary limit."""
     status = answer.status
     if status == 401:
         return Verdict(Kind.UNAUTHORIZED, "401 Bad credentials")
-    if types & _PRIMARY_TYPES:
+    if _error_types(answer.errors) & _PRIMARY_TYPES:
         return Verdict(Kind.PRIMARY, said)
     retry_after = parse_retry_after(answer.headers, now)
-    if any(marker in lowered for marker in _SECONDARY_MARKERS):
+    if any(marker in said.lower() for marker in _SECONDARY_MARKERS):
         return Verdict(Kind.SECONDARY, said, retry_after)
-    if status in (403, 429) and not says_graphql:
+    if status in (403, 429) and not (answer.errors or answer.has_data):
         if retry_after is None and _int_header(answer.headers, "x-ratelimit-remaining") == 0:
             return Verdict(Kind.PRIMARY, f"HTTP {status} with x-ratelimit-remaining 0")
         return Verdict(Kind.SECONDARY, f"HTTP {status}", retry_after)
+    return None
+
+
+def _failed(answer: Answer, said: str) -> Verdict | None:
+    """A partial answer, no GraphQL API at the URL, a timeout or a server error."""
+    status, lowered = answer.status, said.lower()
+    types = _error_types(answer.errors)
     if _RESOURCE_LIMIT_MARKER in lowered or any(_RESOURCE_LIMIT_TYPE in t.upper() for t in types):
         return Verdict(Kind.RESOURCE_LIMITED, said)
-    if status == 404 and not says_graphql:
+    if status == 404 and not (answer.errors or answer.has_data):
         return Verdict(Kind.NOT_GRAPHQL, "answered HTTP 404 (Not Found), not GraphQL")
     content_type = (_header(answer.headers, "content-type") or "no content type").split(";")[0]
     if answer.malformed and status < 300 and "json" not in content_type:
@@ -218,12 +227,18 @@ def classify(answer: Answer, now: float) -> Verdict:
         return Verdict(Kind.SERVER_ERROR, said or "no message")
     if answer.malformed and status < 300:
         return Verdict(Kind.SERVER_ERROR, f"not a GraphQL result ({content_type})")
+    return None
+
+
+def _rejected(answer: Answer, said: str) -> Verdict:
+    """What GitHub refused (a target, the query), a failure it says went wrong, or OK."""
+    types = _error_types(answer.errors)
     if answer.errors and not types - {"NOT_FOUND", "FORBIDDEN", "INSUFFICIENT_SCOPES"}:
         if "INSUFFICIENT_SCOPES" in types:
             return Verdict(Kind.INSUFFICIENT_SCOPES, said)
         return Verdict(Kind.FORBIDDEN if "FORBIDDEN" in types else Kind.NOT_FOUND, said)
-    if answer.errors and not answer.has_data and "something went wrong" in lowered:
+    if answer.errors and not answer.has_data and "something went wrong" in said.lower():
         return Verdict(Kind.SERVER_ERROR, said)
-    if answer.errors or status >= 400:
-        return Verdict(Kind.QUERY_ERROR, said or f"HTTP {status}")
+    if answer.errors or answer.status >= 400:
+        return Verdict(Kind.QUERY_ERROR, said or f"HTTP {answer.status}")
     return Verdict(Kind.OK, "ok")

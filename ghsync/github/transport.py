@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +49,7 @@ class Reply:
         return data if isinstance(data, dict) else None
 
     @property
-    def errors(self) -> Sequence[Mapping[str, Any]]:
+    def errors(self) -> tuple[Mapping[str, object], ...]:
         """The result's GraphQL errors, as GitHub sent them."""
         errors = self.json.get("errors") if self.is_graphql else None
         return tuple(e for e in errors if isinstance(e, dict)) if isinstance(errors, list) else ()
