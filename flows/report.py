@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -15,7 +16,7 @@ from prefect.artifacts import (
 
 from flows.events import PageLoaded, Spent, listener
 from flows.runtime import current
-from ghsync import RepoMeta, TokenStatus
+from ghsync import COUNTED, RepoMeta, TokenStatus
 
 
 @dataclass
@@ -27,10 +28,8 @@ class RepoOutcome:
     """synced, unchanged, or failed."""
     pages: int = 0
     prs: int = 0
-    reviews: int = 0
-    commits: int = 0
-    files: int = 0
-    check_runs: int = 0
+    rows: Counter[str] = field(default_factory=Counter)
+    """Child rows loaded, by table (those `ghsync.COUNTED` names)."""
     deferred_checks: int = 0
     ci_repolled: int = 0
     """Head commits whose CI was fetched again (not settled, or recent open PRs)."""
@@ -42,9 +41,16 @@ class RepoOutcome:
     error: str | None = None
 
     def add(self, counts: dict[str, int]) -> None:
-        """Add a loaded page's row counts."""
+        """Add a loaded page's row counts (`prs`, and rows by table)."""
         for name, value in counts.items():
-            setattr(self, name, getattr(self, name) + value)
+            if name == "prs":
+                self.prs += value
+            else:
+                self.rows[name] += value
+
+    def counted(self) -> str:
+        """`3 reviews, 5 commits, ...`: the rows of each counted table."""
+        return ", ".join(f"{self.rows[table]} {title}" for table, title in COUNTED)
 
 
 def artifact_key(prefix: str, repo: str) -> str:
@@ -129,9 +135,10 @@ def summary_markdown(outcomes: list[RepoOutcome], tokens: list[TokenStatus]) -> 
     lines = [
         "# ghsync run summary",
         "",
-        "| repository | state | pages | PRs | reviews | commits | files | check runs | points "
-        "| requests | seconds | note |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| repository | state | pages | PRs | "
+        + "".join(f"{title} | " for _, title in COUNTED)
+        + "points | requests | seconds | note |",
+        "|---|---|---:|---:|" + "---:|" * len(COUNTED) + "---:|---:|---:|---|",
     ]
     for o in outcomes:
         notes = [f"{o.deferred_checks} check-run fetches deferred"] if o.deferred_checks else []
@@ -139,9 +146,9 @@ def summary_markdown(outcomes: list[RepoOutcome], tokens: list[TokenStatus]) -> 
             notes.append(f"CI re-polled for {o.ci_repolled} commits, {o.ci_changed} changed")
         note = o.error or "; ".join(notes)
         lines.append(
-            f"| {o.repo} | {o.state} | {o.pages} | {o.prs} | {o.reviews} | {o.commits} "
-            f"| {o.files} | {o.check_runs} | {o.points} | {o.requests} | {o.seconds:.1f} "
-            f"| {note} |"
+            f"| {o.repo} | {o.state} | {o.pages} | {o.prs} | "
+            + "".join(f"{o.rows[table]} | " for table, _ in COUNTED)
+            + f"{o.points} | {o.requests} | {o.seconds:.1f} | {note} |"
         )
     lines += ["", "| token | account | remaining | state |", "|---|---|---:|---|"]
     for status in tokens:
@@ -152,8 +159,9 @@ def summary_markdown(outcomes: list[RepoOutcome], tokens: list[TokenStatus]) -> 
 
 async def publish_summary(outcomes: list[RepoOutcome], tokens: list[TokenStatus]) -> None:
     """The summary artifact, shown on the flow run's Artifacts tab."""
+    titles = [title for _, title in COUNTED]
     await acreate_markdown_artifact(
         markdown=summary_markdown(outcomes, tokens),
         key="ghsync-summary",
-        description="PRs, reviews, commits, files and check runs loaded per repository",
+        description=f"PRs, {', '.join(titles[:-1])} and {titles[-1]} loaded per repository",
     )

@@ -195,9 +195,8 @@ def print_outcomes(outcomes: list[RepoOutcome]) -> None:
             typer.echo(f"{o.repo}: failed: {reason}")
             continue
         typer.echo(
-            f"{o.repo}: {o.state}, {o.prs} PRs, {o.reviews} reviews, {o.commits} commits, "
-            f"{o.files} files, {o.check_runs} check runs; {o.points} points in {o.requests} "
-            f"requests, {o.seconds:.1f} s{_ci_note(o)}"
+            f"{o.repo}: {o.state}, {o.prs} PRs, {o.counted()}; {o.points} points in "
+            f"{o.requests} requests, {o.seconds:.1f} s{_ci_note(o)}"
         )
 
 
@@ -208,7 +207,7 @@ def total_line(outcomes: list[RepoOutcome], display: Display, seconds: float) ->
     for o in outcomes:
         states[o.state] = states.get(o.state, 0) + 1
     kinds = ", ".join(f"{count} {state}" for state, count in states.items())
-    rows = sum(o.prs + o.reviews + o.commits + o.files + o.check_runs for o in outcomes)
+    rows = sum(o.prs + o.rows.total() for o in outcomes)
     spent = display.spent
     return (
         f"total: {repositories(len(outcomes))} ({kinds or 'none'}), "

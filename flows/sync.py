@@ -34,8 +34,8 @@ from ghsync import (
     CommitChecks,
     GhsyncError,
     GitHubClient,
-    Node,
     PendingCheck,
+    PullRequestNode,
     RepoMeta,
     RepoNotFound,
     ReposFailed,
@@ -256,11 +256,11 @@ async def _sync_pages(
 
 async def _complete(
     page: tasks.PageRef,
-    prs: list[Node],
+    prs: list[PullRequestNode],
     state: SyncState,
     fetched: set[int],
     outcome: RepoOutcome,
-) -> tuple[list[Node], dict[str, CommitChecks] | None, SyncState]:
+) -> tuple[list[PullRequestNode], dict[str, CommitChecks] | None, SyncState]:
     """The page's PRs with every nested list complete, their head commits' check runs (None
     when the tokens cannot afford them now), and the state with the page's heads whose CI the
     next run must fetch: not settled yet, or all of them when deferred."""
@@ -304,7 +304,7 @@ async def _repoll_ci(repo: str, state: SyncState, fetched: set[int], outcome: Re
     pending = replace_pending(state.pending_check_runs, due, waiting)
     done = _replace(state, pending_check_runs=pending)
     loaded, changed = await tasks.load_ci_task(repo, heads, tasks.bulk(commits), done)
-    outcome.check_runs += loaded
+    outcome.rows["check_runs"] += loaded
     outcome.ci_repolled, outcome.ci_changed = len(heads), changed
     log.info(
         "%s: CI of %d head commit(s) re-polled, %d changed, %d not settled yet",

@@ -28,10 +28,10 @@ from prefect.utilities.annotations import quote
 from flows.runtime import current
 from ghsync import (
     CommitChecks,
-    Node,
     PageCounts,
     PendingCheck,
     PrPage,
+    PullRequestNode,
     RepoMeta,
     RepoStatus,
     SyncState,
@@ -145,7 +145,9 @@ async def fetch_pr_page_fn(page: PageRef) -> PrPage:
     return await fetch_pr_page(current().client, page.repo, page.cursor, page.page_size)
 
 
-async def complete_nested_fn(page: PageRef, prs: list[Node]) -> Whole[list[Node]]:
+async def complete_nested_fn(
+    page: PageRef, prs: list[PullRequestNode]
+) -> Whole[list[PullRequestNode]]:
     """The page's PRs with every nested list complete."""
     await complete_nested(current().client, prs)
     return Whole(prs)
@@ -191,13 +193,13 @@ async def record_outcome(repo: str, outcome: RepoStatus, error: str | None) -> N
 async def load_page_task(
     repo: str,
     number: int,
-    prs: list[Node],
+    prs: list[PullRequestNode],
     commits: Mapping[str, CommitChecks] | None,
     state: SyncState,
 ) -> PageCounts:
     """Map the page to rows and load it, with the sync state, in one transaction (shared with
     the pages other repositories queued meanwhile); returns the rows loaded per kind."""
-    frames, counts = page_frames(repo, prs, commits)  # type: ignore[arg-type]
+    frames, counts = page_frames(repo, prs, commits)
     await current().warehouse.load((frames, state))
     return counts
 
@@ -205,16 +207,7 @@ async def load_page_task(
 @task(name="save-repositories", task_run_name="save-repositories ({count})", cache_policy=NO_CACHE)
 async def save_repositories_task(metas: list[RepoMeta], count: int) -> None:
     """The `repositories` rows of the checked repositories."""
-    nodes = [
-        {
-            "id": m.repo_id,
-            "nameWithOwner": m.repo,
-            "isArchived": m.is_archived,
-            "pushedAt": m.pushed_at,
-        }
-        for m in metas
-    ]
-    frame = map_repositories(nodes, datetime.now(UTC))  # type: ignore[arg-type]
+    frame = map_repositories([m.node for m in metas], datetime.now(UTC))
     await in_warehouse(lambda warehouse: warehouse.upsert_repositories(frame))
 
 
@@ -232,7 +225,7 @@ async def load_ci_task(
     the check runs loaded and how many of the PRs' rows changed."""
     frames = check_run_frames(repo, heads, commits)
     changed = await in_warehouse(lambda warehouse: warehouse.replace_check_runs(frames, state))
-    return frames.check_runs.height, changed
+    return frames.children["check_runs"].height, changed
 
 
 P = ParamSpec("P")
@@ -263,7 +256,9 @@ class Checkpoints:
     """The page tasks of one run: checkpoints expiring after the run's TTL, or plain tasks."""
 
     fetch_pr_page: Task[[PageRef], Coroutine[Any, Any, PrPage]]
-    complete_nested: Task[[PageRef, list[Node]], Coroutine[Any, Any, Whole[list[Node]]]]
+    complete_nested: Task[
+        [PageRef, list[PullRequestNode]], Coroutine[Any, Any, Whole[list[PullRequestNode]]]
+    ]
     fetch_check_runs: Task[
         [PageRef, list[str]], Coroutine[Any, Any, Whole[dict[str, CommitChecks]]]
     ]

@@ -19,14 +19,12 @@ from ghsync.errors import (
 from ghsync.filelock import file_lock, lock_path, presence, runs_path
 from ghsync.github.client import COST_LABEL, GitHubClient
 from ghsync.github.fetch import (
-    Node,
     PrPage,
     RepoMeta,
     check_repos,
     complete_nested,
     fetch_check_runs,
     fetch_pr_page,
-    head_commit_id,
     list_org_repos,
     validate_repo_names,
 )
@@ -39,25 +37,28 @@ from ghsync.github.tokens import (
     tokens_from_settings,
 )
 from ghsync.log import mask_token, token_fingerprint
-from ghsync.nodes import CommitChecks
+from ghsync.nodes import CommitChecks, PullRequestNode, head_commit_id
 from ghsync.records import PageCounts, check_run_frames, map_repositories, page_frames
 from ghsync.sql_files import list_examples
+from ghsync.tables import COUNTED
+from ghsync.timestamps import parse_time
 from ghsync.warehouse import RepoStatus, SyncState, Warehouse, check_writable
-from ghsync.window import SyncWindow, parse_time, plan_window, synced_depth
+from ghsync.window import SyncWindow, plan_window, synced_depth
 from ghsync.writer import WarehouseWriter
 
 __all__ = [
     "COST_LABEL",
+    "COUNTED",
     "AllTokensInvalid",
     "CommitChecks",
     "ConfigError",
     "FatalError",
     "GhsyncError",
     "GitHubClient",
-    "Node",
     "PageCounts",
     "PendingCheck",
     "PrPage",
+    "PullRequestNode",
     "RepoMeta",
     "RepoNotFound",
     "RepoStatus",

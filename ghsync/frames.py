@@ -1,4 +1,5 @@
-"""The frames a page of PRs becomes: one polars schema per warehouse table, and the bundle.
+"""The frames a page of PRs becomes: the schemas of `repositories` and `pull_requests` (the
+child tables' are declared in tables.py), and the bundles a load takes.
 
 records.py builds these frames from GraphQL nodes; warehouse.py loads them. The schemas match
 the columns of warehouse/migrations (a test checks it); timestamps are UTC.
@@ -8,13 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import polars as pl
 
-UTC = pl.Datetime("us", "UTC")
-
-ChildTable = Literal["pr_reviews", "pr_commits", "pr_files", "check_runs", "commit_statuses"]
+from ghsync.tables import CHECK_TABLES, CHILD_SCHEMAS, PR_KEY, PR_TABLES, UTC
 
 REPOSITORIES = pl.Schema(
     {
@@ -57,103 +55,40 @@ PULL_REQUESTS = pl.Schema(
     }
 )
 
-_PR_KEY: dict[str, pl.DataType] = {"repo": pl.String(), "number": pl.Int32()}
-
-CHILD_SCHEMAS: dict[ChildTable, pl.Schema] = {
-    "pr_reviews": pl.Schema(
-        {
-            **_PR_KEY,
-            "review_id": pl.Int64(),
-            "state": pl.String(),
-            "author_login": pl.String(),
-            "submitted_at": UTC,
-        }
-    ),
-    "pr_commits": pl.Schema(
-        {
-            **_PR_KEY,
-            "sha": pl.String(),
-            "author_login": pl.String(),
-            "author_email": pl.String(),
-            "author_name": pl.String(),
-            "authored_at": UTC,
-            "committed_at": UTC,
-            "message": pl.String(),
-        }
-    ),
-    "pr_files": pl.Schema(
-        {
-            **_PR_KEY,
-            "path": pl.String(),
-            "additions": pl.Int32(),
-            "deletions": pl.Int32(),
-            "change_type": pl.String(),
-        }
-    ),
-    "check_runs": pl.Schema(
-        {
-            **_PR_KEY,
-            "head_sha": pl.String(),
-            "check_run_id": pl.Int64(),
-            "app": pl.String(),
-            "app_slug": pl.String(),
-            "name": pl.String(),
-            "status": pl.String(),
-            "conclusion": pl.String(),
-            "started_at": UTC,
-            "completed_at": UTC,
-        }
-    ),
-    "commit_statuses": pl.Schema(
-        {
-            **_PR_KEY,
-            "head_sha": pl.String(),
-            "context": pl.String(),
-            "state": pl.String(),
-            "created_at": UTC,
-        }
-    ),
-}
-
 
 @dataclass(frozen=True)
 class PageFrames:
     """One page of PRs as frames, loaded in one transaction by `Warehouse.upsert_page`.
 
-    Every PR in `pull_requests` gets its reviews, commits and files replaced by the rows here
-    (none is a valid set). `check_runs` / `commit_statuses` replace that PR's stored rows too,
-    unless None: "not fetched with this page", which keeps what is stored.
+    `children` holds a frame per child table (tables.py), by name. Every PR in
+    `pull_requests` gets its rows of each PR table (reviews, commits, ...) replaced by those
+    here (none is a valid set): each must be present. The check tables (check runs, statuses)
+    replace that PR's stored rows too when present; all absent means "not fetched with this
+    page", which keeps what is stored.
     """
 
     pull_requests: pl.DataFrame
-    pr_reviews: pl.DataFrame
-    pr_commits: pl.DataFrame
-    pr_files: pl.DataFrame
-    check_runs: pl.DataFrame | None = None
-    commit_statuses: pl.DataFrame | None = None
+    children: Mapping[str, pl.DataFrame]
 
     def __post_init__(self) -> None:
         check_schema("pull_requests", self.pull_requests, PULL_REQUESTS)
-        for table, frame in self.children().items():
+        unknown = self.children.keys() - CHILD_SCHEMAS.keys()
+        missing = {table.name for table in PR_TABLES} - self.children.keys()
+        checks = {table.name for table in CHECK_TABLES} & self.children.keys()
+        if unknown or missing or checks not in (set(), {t.name for t in CHECK_TABLES}):
+            raise ValueError(
+                f"page frames of {sorted(self.children)}: every PR table is needed "
+                f"({sorted(t.name for t in PR_TABLES)}), and all check tables or none"
+            )
+        for table, frame in self.children.items():
             check_schema(table, frame, CHILD_SCHEMAS[table])
         if self.pull_requests.select("repo", "number").is_duplicated().any():
             raise ValueError("pull_requests: a PR appears twice in one page")
-        _check_rows_belong(self.pull_requests, self.children())
-
-    def children(self) -> dict[ChildTable, pl.DataFrame]:
-        """The child frames present in this page, by table name."""
-        frames: dict[ChildTable, pl.DataFrame | None] = {
-            "pr_reviews": self.pr_reviews,
-            "pr_commits": self.pr_commits,
-            "pr_files": self.pr_files,
-            "check_runs": self.check_runs,
-            "commit_statuses": self.commit_statuses,
-        }
-        return {table: frame for table, frame in frames.items() if frame is not None}
+        _check_rows_belong(self.pull_requests, self.children)
 
     def rows(self) -> int:
         """How many rows the page holds, PRs and children."""
-        return self.pull_requests.height + sum(f.height for f in self.children().values())
+        return self.pull_requests.height + sum(f.height for f in self.children.values())
 
 
 def join_pages(pages: Sequence[PageFrames]) -> list[PageFrames]:
@@ -167,7 +102,7 @@ def join_pages(pages: Sequence[PageFrames]) -> list[PageFrames]:
     for page in pages:
         keys = set(_pr_keys(page.pull_requests))
         last = runs[-1][-1] if runs else None
-        if last is None or last.children().keys() != page.children().keys() or keys & in_run:
+        if last is None or last.children.keys() != page.children.keys() or keys & in_run:
             runs.append([])
             in_run = set()
         runs[-1].append(page)
@@ -178,32 +113,30 @@ def join_pages(pages: Sequence[PageFrames]) -> list[PageFrames]:
 def _concat(pages: list[PageFrames]) -> PageFrames:
     if len(pages) == 1:
         return pages[0]
-    tables = pages[0].children().keys()
-    children = {table: pl.concat([page.children()[table] for page in pages]) for table in tables}
-    return PageFrames(pl.concat([page.pull_requests for page in pages]), **children)
+    tables = pages[0].children.keys()
+    children = {table: pl.concat([page.children[table] for page in pages]) for table in tables}
+    return PageFrames(pl.concat([page.pull_requests for page in pages]), children)
 
 
-CHECK_TARGETS = pl.Schema(_PR_KEY)
+CHECK_TARGETS = pl.Schema(PR_KEY)
 
 
 @dataclass(frozen=True)
 class CheckFrames:
     """Check runs and statuses fetched apart from their PRs' page (deferred), loaded by
-    `Warehouse.replace_check_runs`: every PR in `targets` gets its stored rows replaced."""
+    `Warehouse.replace_check_runs`: every PR in `targets` gets its stored rows of each check
+    table (tables.CHECK_TABLES, all in `children`) replaced."""
 
     targets: pl.DataFrame
-    check_runs: pl.DataFrame
-    commit_statuses: pl.DataFrame
+    children: Mapping[str, pl.DataFrame]
 
     def __post_init__(self) -> None:
         check_schema("targets", self.targets, CHECK_TARGETS)
-        check_schema("check_runs", self.check_runs, CHILD_SCHEMAS["check_runs"])
-        check_schema("commit_statuses", self.commit_statuses, CHILD_SCHEMAS["commit_statuses"])
-        children: dict[ChildTable, pl.DataFrame] = {
-            "check_runs": self.check_runs,
-            "commit_statuses": self.commit_statuses,
-        }
-        _check_rows_belong(self.targets, children)
+        if self.children.keys() != {table.name for table in CHECK_TABLES}:
+            raise ValueError(f"check frames of tables {sorted(self.children)}")
+        for table, frame in self.children.items():
+            check_schema(table, frame, CHILD_SCHEMAS[table])
+        _check_rows_belong(self.targets, self.children)
 
 
 def check_schema(table: str, frame: pl.DataFrame, schema: pl.Schema) -> None:
@@ -212,7 +145,7 @@ def check_schema(table: str, frame: pl.DataFrame, schema: pl.Schema) -> None:
         raise TypeError(f"{table}: frame schema {dict(frame.schema)} != {dict(schema)}")
 
 
-def _check_rows_belong(keys: pl.DataFrame, children: Mapping[ChildTable, pl.DataFrame]) -> None:
+def _check_rows_belong(keys: pl.DataFrame, children: Mapping[str, pl.DataFrame]) -> None:
     """Fail on a child row of a PR that is not in `keys` (a bug upstream): the warehouse inserts
     a page's rows without matching them to its PRs, so such a row would join another PR's set."""
     known = set(_pr_keys(keys))

@@ -1,20 +1,42 @@
-"""The shapes of the GraphQL nodes ghsync stores, as TypedDicts (the fields it reads).
+"""The shapes of the GraphQL answers ghsync reads, as TypedDicts (the fields it reads).
 
-They follow `github/queries/PullRequestPage.graphql` with its fragments, `CheckRuns.graphql`
-and `RepoMetadataFields.graphql`; the client returns JSON of these shapes, records.py maps it.
+They follow the operations in `github/queries/` with their fragments. The client returns JSON;
+`shaped` is the one place it becomes one of these types (github/fetch.py calls it on every
+answer), so mypy checks the path from the query to the row (records.py, tables.py).
 """
 
 from __future__ import annotations
 
-from typing import Generic, NotRequired, TypedDict, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, NotRequired, TypedDict, TypeVar, cast
 
 T = TypeVar("T")
+R = TypeVar("R")
+"""A root node of a query's answer (a PR, a commit)."""
+Owner = TypeVar("Owner", bound=Mapping[str, object])
+"""An owner node (a TypedDict with an `id`) of a nested connection."""
+
+
+def shaped(data: object, shape: type[T]) -> T:
+    """`data`, a GraphQL answer as JSON, as the TypedDict `shape` of its operation: the one
+    cast between JSON and the typed nodes. Nothing is checked at run time; the shapes mirror
+    the .graphql files, which tests validate against GitHub's schema and run on the emulator."""
+    return cast(T, data)
+
+
+class PageInfo(TypedDict):
+    hasNextPage: bool
+    endCursor: str | None
 
 
 class Connection(TypedDict, Generic[T]):
-    """A GraphQL connection; only its (complete) `nodes` matter here."""
+    """A GraphQL connection: its `nodes` (complete after nested completion), and the paging
+    fields where the query asks them."""
 
     nodes: list[T | None]
+    totalCount: NotRequired[int]
+    pageInfo: NotRequired[PageInfo]
 
 
 def items(connection: Connection[T] | None) -> list[T]:
@@ -57,6 +79,7 @@ class ReviewRequest(TypedDict):
 
 
 class Review(TypedDict):
+    id: str
     fullDatabaseId: str | int | None
     state: str
     submittedAt: str | None
@@ -144,6 +167,7 @@ class CheckRun(TypedDict):
 
 
 class CheckSuite(TypedDict):
+    id: str
     app: App | None
     status: str
     checkRuns: Connection[CheckRun] | None
@@ -175,3 +199,114 @@ class RepositoryNode(TypedDict):
     nameWithOwner: str
     isArchived: bool
     pushedAt: str | None
+
+
+class UpdatedAt(TypedDict):
+    updatedAt: str
+
+
+class RepositoryMetadata(RepositoryNode):
+    """An item of RepoMetadata: the repository and its most recently updated PR."""
+
+    pullRequests: Connection[UpdatedAt]
+
+
+class OrgRepository(TypedDict):
+    nameWithOwner: str
+    isArchived: bool
+
+
+class Organization(TypedDict):
+    repositories: Connection[OrgRepository]
+
+
+class OrgRepositoriesData(TypedDict):
+    organization: Organization
+
+
+class RepositoryPullRequests(TypedDict):
+    pullRequests: Connection[PullRequestNode]
+
+
+class PullRequestPageData(TypedDict):
+    repository: RepositoryPullRequests
+
+
+class CheckRunsData(TypedDict):
+    nodes: list[CommitChecks | None]
+
+
+def big_int(value: str | int | None) -> int | None:
+    """A `BigInt` (GitHub sends it as a string) as an int."""
+    return int(value) if value is not None else None
+
+
+def head_commit_id(node: PullRequestNode) -> str | None:
+    """The node id of the PR's head commit (input of the check-run fetch)."""
+    heads = items(node["headCommit"])
+    return heads[0]["commit"]["id"] if heads else None
+
+
+@dataclass(frozen=True)
+class Nested(Generic[R, Owner, T]):
+    """A connection that may hold more items than its query asked, on the owner nodes of each
+    root node (a PR, a commit): how to find and read it, and how the completion query
+    (PullRequestNested, CheckRunsNested: batches of `node(id:)`) asks its next page.
+    Completion (github/fetch.py) appends the pages in place."""
+
+    shape: type[Owner]
+    """The owner's node type; a completion answer is a node of it with only this connection."""
+    field: str
+    owners: Callable[[R], Sequence[Owner]]
+    """The owners of the connection in a root node (the root itself, or e.g. a PR's reviews)."""
+    read: Callable[[Owner], Connection[T] | None]
+    flag: str | None = None
+    """The completion query's `@include` variable that asks this connection (None: the query
+    asks one connection per owner type)."""
+    first_page: Callable[[Owner, Connection[T]], None] | None = None
+    """Stores the first page of a connection its owner's query leaves out (completion asks
+    every page of it); None: the owner's query asks the first page."""
+
+    def due(self, root: R) -> list[Due[Owner, T]]:
+        """The next page to ask of each of the root's owners whose connection is incomplete."""
+        return [due for owner in self.owners(root) if (due := self._due(owner)) is not None]
+
+    def _due(self, owner: Owner) -> Due[Owner, T] | None:
+        connection = self.read(owner)
+        if connection is None:
+            return Due(self, owner, None) if self.first_page is not None else None
+        info = connection.get("pageInfo")
+        return Due(self, owner, info["endCursor"]) if info and info["hasNextPage"] else None
+
+
+@dataclass(frozen=True)
+class Due(Generic[Owner, T]):
+    """One page of one owner's nested connection to ask (`after` its cursor)."""
+
+    nested: Nested[Any, Owner, T]
+    owner: Owner
+    after: str | None
+
+    @property
+    def owner_id(self) -> str:
+        return str(self.owner["id"])
+
+    def variables(self) -> dict[str, object]:
+        """The completion query's variables for this page."""
+        flag = {self.nested.flag: True} if self.nested.flag else {}
+        return {"id": self.owner_id, "after": self.after, **flag}
+
+    def add(self, answer: object) -> bool:
+        """Append the page in `answer` (the owner node as the completion query answers it);
+        False when the answer has no such connection (the owner changed)."""
+        page = self.nested.read(shaped(answer, self.nested.shape))
+        if page is None:
+            return False
+        connection = self.nested.read(self.owner)
+        if connection is None:
+            assert self.nested.first_page is not None
+            self.nested.first_page(self.owner, page)
+        else:
+            connection["nodes"] += page["nodes"]
+            connection["pageInfo"] = page["pageInfo"]
+        return True

@@ -20,21 +20,14 @@ from enum import StrEnum
 from pathlib import Path
 from string import Template
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Self
 
 import duckdb
 import polars as pl
 
 from ghsync.ci import PendingCheck
 from ghsync.errors import DatabaseCorrupt, DatabaseLocked, DatabasePathError, WarehouseError
-from ghsync.frames import (
-    REPOSITORIES,
-    CheckFrames,
-    ChildTable,
-    PageFrames,
-    check_schema,
-    join_pages,
-)
+from ghsync.frames import REPOSITORIES, CheckFrames, PageFrames, check_schema, join_pages
 from ghsync.sql_files import list_migrations, list_views, read_ai_rules, read_statement
 
 # DuckDB reports these conditions only in its messages: map them to our error classes.
@@ -55,9 +48,6 @@ _ERROR_MARKERS: list[tuple[type[WarehouseError], tuple[str, ...]]] = [
         ),
     ),
 ]
-
-# The tables a page replaces rows of, by (repo, number): the PRs and their children.
-PageTable = Literal["pull_requests", ChildTable]
 
 _AI_RULES_SCHEMA = {"tool": pl.String, "kind": pl.String, "pattern": pl.String, "note": pl.String}
 
@@ -212,7 +202,7 @@ class Warehouse:
         states = {state.repo: state for _, state in loads if state is not None}
         with self._frames() as register, self._transaction():
             for frames in join_pages([frames for frames, _ in loads]):
-                children = frames.children()
+                children = frames.children
                 pages = {f"page_{table}": frame for table, frame in children.items()}
                 register(page_pull_requests=frames.pull_requests, **pages)
                 self._con.execute(read_statement("page_keys"))
@@ -226,14 +216,11 @@ class Warehouse:
         PR's check runs and statuses are replaced; `sync_state` is written with them if given.
         Returns how many of the target PRs' rows changed."""
         with self._frames() as register, self._transaction():
-            register(
-                page_check_targets=frames.targets,
-                page_check_runs=frames.check_runs,
-                page_commit_statuses=frames.commit_statuses,
-            )
+            pages = {f"page_{table}": frame for table, frame in frames.children.items()}
+            register(page_check_targets=frames.targets, **pages)
             changed = self._con.execute(read_statement("check_changes")).fetchone()
             self._con.execute(read_statement("check_keys"))
-            self._replace_rows(["check_runs", "commit_statuses"], frames.targets.n_unique())
+            self._replace_rows(frames.children, frames.targets.n_unique())
             if sync_state is not None:
                 self._write_sync_state(sync_state)
         return int(changed[0]) if changed else 0
@@ -297,7 +284,7 @@ class Warehouse:
             result: pl.DataFrame = relation.pl() if relation is not None else pl.DataFrame()
             return result
 
-    def _replace_rows(self, tables: Iterable[PageTable], offered: int) -> None:
+    def _replace_rows(self, tables: Iterable[str], offered: int) -> None:
         """Replace the rows of the PRs in `page_keys` by those of `page_<table>`. Runs inside
         the caller's transaction, with the frames registered.
 

@@ -16,12 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-
-def parse_time(value: str | None) -> datetime | None:
-    """GitHub's `2024-05-01T12:00:00Z` as an aware datetime."""
-    return None if value is None else datetime.fromisoformat(value.replace("Z", "+00:00"))
+from ghsync.nodes import PullRequestNode
+from ghsync.timestamps import parse_time
 
 
 @dataclass(frozen=True)
@@ -37,20 +34,14 @@ class SyncWindow:
         until = self.until.isoformat() if self.until else "none"
         return f"{since}..{until}"
 
-    def cut(self, nodes: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], bool]:
+    def cut(self, nodes: Sequence[PullRequestNode]) -> tuple[list[PullRequestNode], bool]:
         """The nodes of a page inside the window, and whether the walk stops after this page
         (a node older than `since`: every later page is older still)."""
         if self.since is None:
             return list(nodes), False
         since = self.since
-        inside = [node for node in nodes if _updated(node) >= since]
+        inside = [node for node in nodes if parse_time(node["updatedAt"]) >= since]
         return inside, len(inside) < len(nodes)
-
-
-def _updated(node: dict[str, Any]) -> datetime:
-    updated = parse_time(node["updatedAt"])
-    assert updated is not None
-    return updated
 
 
 def plan_window(

@@ -1,36 +1,37 @@
 """What the sync asks GitHub, in batches: repo metadata, org listings, PR pages, nested
 overflow and check runs. Every list comes back complete; nothing here knows Prefect or DuckDB.
 
-GraphQL answers stay in GitHub's JSON shape (`Node`): records.py maps them to rows.
+Every answer becomes the typed node shapes of ghsync/nodes.py here (`shaped`), which
+records.py and tables.py map to rows.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from ghsync.errors import ConfigError, SourceChanged
 from ghsync.github.client import GitHubClient
-from ghsync.nodes import CommitChecks
-
-Node = dict[str, Any]
-"""A GraphQL object as GitHub answers it (JSON), connections as {nodes, pageInfo, totalCount}."""
+from ghsync.nodes import (
+    CheckRunsData,
+    CheckSuite,
+    CommitChecks,
+    Due,
+    Nested,
+    OrgRepositoriesData,
+    PullRequestNode,
+    PullRequestPageData,
+    RepositoryMetadata,
+    RepositoryNode,
+    items,
+    shaped,
+)
+from ghsync.tables import NESTED
 
 BATCH = 50
 """Items per batched request: 50 metadata checks or nested follow-ups cost 1 point."""
-
-NESTED = {
-    "labels": "labels",
-    "assignees": "assignees",
-    "closingIssuesReferences": "closingIssues",
-    "reviewRequests": "reviewRequests",
-    "reviews": "reviews",
-    "commits": "commits",
-    "files": "files",
-}
-"""PR connection -> the PullRequestNested flag that asks for its next page."""
 
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 
@@ -50,9 +51,8 @@ class RepoMeta:
     """The metadata check's answer for one repository."""
 
     repo: str
-    repo_id: str
-    is_archived: bool
-    pushed_at: str | None
+    node: RepositoryNode
+    """What `repositories` stores of it."""
     pr_count: int
     newest_update: str | None
     """updatedAt of the most recently updated PR (None: no PRs)."""
@@ -67,20 +67,24 @@ async def check_repos(client: GitHubClient, repos: Sequence[str]) -> dict[str, R
         items = [dict(zip(("owner", "name"), repo.split("/", 1), strict=True)) for repo in chunk]
         answers = await client.execute_batch("RepoMetadata", items)
         for repo, answer in zip(chunk, answers, strict=True):
-            result[repo] = None if answer is None else _meta(answer)
+            result[repo] = None if answer is None else _meta(shaped(answer, RepositoryMetadata))
     return result
 
 
-def _meta(node: Node) -> RepoMeta:
+def _meta(node: RepositoryMetadata) -> RepoMeta:
     prs = node["pullRequests"]
-    newest = prs["nodes"][0]["updatedAt"] if prs["nodes"] else None
+    newest = items(prs)
+    repository = RepositoryNode(
+        id=node["id"],
+        nameWithOwner=node["nameWithOwner"],
+        isArchived=node["isArchived"],
+        pushedAt=node["pushedAt"],
+    )
     return RepoMeta(
         node["nameWithOwner"],
-        node["id"],
-        node["isArchived"],
-        node["pushedAt"],
-        prs["totalCount"],
-        newest,
+        repository,
+        prs.get("totalCount", 0),
+        newest[0]["updatedAt"] if newest else None,
     )
 
 
@@ -89,19 +93,20 @@ async def list_org_repos(client: GitHubClient, org: str) -> list[str]:
     names: list[str] = []
     cursor = None
     while True:
-        data = await client.execute("OrgRepositories", {"org": org, "cursor": cursor})
-        page = data["organization"]["repositories"]
-        names += [repo["nameWithOwner"] for repo in page["nodes"] if not repo["isArchived"]]
-        if not page["pageInfo"]["hasNextPage"]:
+        answer = await client.execute("OrgRepositories", {"org": org, "cursor": cursor})
+        page = shaped(answer, OrgRepositoriesData)["organization"]["repositories"]
+        names += [repo["nameWithOwner"] for repo in items(page) if not repo["isArchived"]]
+        info = page.get("pageInfo")
+        if info is None or not info["hasNextPage"]:
             return names
-        cursor = page["pageInfo"]["endCursor"]
+        cursor = info["endCursor"]
 
 
 @dataclass(frozen=True)
 class PrPage:
     """One page of PRs, newest update first, as fetched (nested lists maybe incomplete)."""
 
-    nodes: list[Node]
+    nodes: list[PullRequestNode]
     end_cursor: str | None
     has_next: bool
     total_count: int
@@ -115,51 +120,26 @@ async def fetch_pr_page(
     """One page of the repository's PRs ordered UPDATED_AT DESC, from `cursor`."""
     owner, name = repo.split("/", 1)
     variables = {"owner": owner, "name": name, "cursor": cursor}
-    data, used = await client.execute_page("PullRequestPage", variables, page_size)
-    connection = data["repository"]["pullRequests"]
-    info = connection["pageInfo"]
+    answer, used = await client.execute_page("PullRequestPage", variables, page_size)
+    connection = shaped(answer, PullRequestPageData)["repository"]["pullRequests"]
+    info = connection.get("pageInfo")
     return PrPage(
-        connection["nodes"], info["endCursor"], info["hasNextPage"], connection["totalCount"], used
+        items(connection),
+        info["endCursor"] if info else None,
+        bool(info and info["hasNextPage"]),
+        connection.get("totalCount", 0),
+        used,
     )
 
 
-def overflowing(pr: Node) -> list[str]:
-    """The PR's nested connections with more pages to fetch."""
-    return [
-        field for field in NESTED if (pr.get(field) or {}).get("pageInfo", {}).get("hasNextPage")
-    ]
+async def complete_nested(client: GitHubClient, prs: Sequence[PullRequestNode]) -> int:
+    """Fetch every remaining page of every nested connection of the PRs (tables.NESTED), in
+    place; returns the requests.
 
-
-async def complete_nested(client: GitHubClient, prs: Sequence[Node]) -> int:
-    """Fetch every remaining page of every nested connection, in place; returns the requests.
-
-    Each round asks the next page of every overflowing (PR, connection) pair, 50 pairs per
-    request, until none overflows.
+    Each round asks the next page of every incomplete (owner, connection) pair, 50 pairs per
+    request, until none is left.
     """
-    pending = [(pr, field) for pr in prs for field in overflowing(pr)]
-    requests = 0
-    while pending:
-        for start in range(0, len(pending), BATCH):
-            chunk = pending[start : start + BATCH]
-            items = [
-                {"id": pr["id"], "after": pr[field]["pageInfo"]["endCursor"], NESTED[field]: True}
-                for pr, field in chunk
-            ]
-            answers = await client.execute_batch("PullRequestNested", items)
-            requests += 1
-            for (pr, field), answer in zip(chunk, answers, strict=True):
-                if answer is None:
-                    raise SourceChanged(pr["id"], field)
-                pr[field]["nodes"] += answer[field]["nodes"]
-                pr[field]["pageInfo"] = answer[field]["pageInfo"]
-        pending = [(pr, field) for pr, field in pending if pr[field]["pageInfo"]["hasNextPage"]]
-    return requests
-
-
-def head_commit_id(pr: Node) -> str | None:
-    """The node id of the PR's head commit (input of the check-run fetch)."""
-    nodes = (pr.get("headCommit") or {}).get("nodes") or []
-    return nodes[0]["commit"]["id"] if nodes else None
+    return await _complete(client, "PullRequestNested", prs, NESTED)
 
 
 async def fetch_check_runs(
@@ -170,39 +150,48 @@ async def fetch_check_runs(
     Returns commit id -> Commit node with `checkSuites.nodes[].checkRuns.nodes` complete; a
     commit GitHub no longer has is left out.
     """
-    commits: dict[str, Node] = {}
+    commits: dict[str, CommitChecks] = {}
     for start in range(0, len(commit_ids), BATCH):
-        data = await client.execute("CheckRuns", {"ids": list(commit_ids[start : start + BATCH])})
-        for commit in data["nodes"]:
+        ids = list(commit_ids[start : start + BATCH])
+        answer = await client.execute("CheckRuns", {"ids": ids})
+        for commit in shaped(answer, CheckRunsData)["nodes"]:
             if commit:
                 commits[commit["id"]] = commit
-    await _complete_checks(client, list(commits.values()))
-    return cast(dict[str, CommitChecks], commits)  # complete now: the shape records.py maps
+    await _complete(client, "CheckRunsNested", list(commits.values()), _CHECKS_NESTED)
+    return commits
 
 
-async def _complete_checks(client: GitHubClient, commits: list[Node]) -> None:
-    """Follow check suites beyond the first page (per commit) and runs beyond 100 (per suite)."""
-    while True:
-        pending: list[tuple[Node, str]] = []  # (connection owner, its connection field)
-        for commit in commits:
-            if commit["checkSuites"]["pageInfo"]["hasNextPage"]:
-                pending.append((commit, "checkSuites"))
-            pending += [
-                (suite, "checkRuns")
-                for suite in commit["checkSuites"]["nodes"]
-                if suite["checkRuns"]["pageInfo"]["hasNextPage"]
-            ]
-        if not pending:
-            return
+def _the_commit(commit: CommitChecks) -> list[CommitChecks]:
+    return [commit]
+
+
+def _suites(commit: CommitChecks) -> list[CheckSuite]:
+    return items(commit["checkSuites"])
+
+
+_CHECKS_NESTED: tuple[Nested[CommitChecks, Any, Any], ...] = (
+    Nested(CommitChecks, "checkSuites", _the_commit, lambda commit: commit["checkSuites"]),
+    Nested(CheckSuite, "checkRuns", _suites, lambda suite: suite["checkRuns"]),
+)
+"""CheckRunsNested follows check suites beyond the first page (per commit) and runs beyond
+100 (per suite)."""
+
+
+async def _complete(
+    client: GitHubClient,
+    operation: str,
+    roots: Sequence[Mapping[str, object]],
+    nested: Sequence[Nested[Any, Any, Any]],
+) -> int:
+    """Ask `operation` (a batch of `node(id:)`) for the next page of each incomplete nested
+    connection of the roots, in rounds until none is left; returns the requests."""
+    requests = 0
+    while pending := [due for root in roots for each in nested for due in each.due(root)]:
         for start in range(0, len(pending), BATCH):
-            chunk = pending[start : start + BATCH]
-            items = [
-                {"id": owner["id"], "after": owner[field]["pageInfo"]["endCursor"]}
-                for owner, field in chunk
-            ]
-            answers = await client.execute_batch("CheckRunsNested", items)
-            for (owner, field), answer in zip(chunk, answers, strict=True):
-                if answer is None:
-                    raise SourceChanged(owner["id"], field)
-                owner[field]["nodes"] += answer[field]["nodes"]
-                owner[field]["pageInfo"] = answer[field]["pageInfo"]
+            chunk: list[Due[Any, Any]] = pending[start : start + BATCH]
+            answers = await client.execute_batch(operation, [d.variables() for d in chunk])
+            requests += 1
+            for due, answer in zip(chunk, answers, strict=True):
+                if answer is None or not due.add(answer):
+                    raise SourceChanged(due.owner_id, due.nested.field)
+    return requests

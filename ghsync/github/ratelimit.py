@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any
+
+from ghsync.timestamps import parse_time
 
 SECONDARY_MIN_PAUSE = 60.0
 """GitHub: without retry-after, "wait for at least one minute before retrying"."""
@@ -111,7 +113,7 @@ def parse_quota_field(rate_limit: Mapping[str, Any] | None) -> Quota | None:
     if not rate_limit:
         return None
     try:
-        reset = datetime.fromisoformat(str(rate_limit["resetAt"]).replace("Z", "+00:00"))
+        reset = parse_time(str(rate_limit["resetAt"]))
         return Quota(
             int(rate_limit["limit"]),
             int(rate_limit["remaining"]),

@@ -79,7 +79,7 @@ def make_page(first: int, size: int) -> PageFrames:
         }
         for n in numbers
     ]
-    children: dict[str, list[dict[str, object]]] = {table: [] for table in PER_PR}
+    children: dict[str, list[dict[str, object]]] = {table: [] for table in CHILD_SCHEMAS}
     for n in numbers:
         key = {"repo": REPO, "number": n}
         at = T0 + timedelta(minutes=n)
@@ -101,7 +101,7 @@ def make_page(first: int, size: int) -> PageFrames:
         status = {"head_sha": f"{n:040x}", "context": "ci/legacy", "state": "SUCCESS"}
         children["commit_statuses"].append(key | status | {"created_at": at})
     frames = {t: pl.DataFrame(rows, schema=CHILD_SCHEMAS[t]) for t, rows in children.items()}  # type: ignore[index]
-    return PageFrames(pl.DataFrame(prs, schema=PULL_REQUESTS), **frames)
+    return PageFrames(pl.DataFrame(prs, schema=PULL_REQUESTS), frames)
 
 
 def load_per_page(path: Path, pages: list[PageFrames], _: int) -> None:
@@ -139,7 +139,7 @@ def load_executemany(path: Path, pages: list[PageFrames], per_transaction: int) 
             connection.executemany(insert("pull_requests", page.pull_requests, "OR REPLACE"),
                                    page.pull_requests.rows())  # fmt: skip
             keys = page.pull_requests.select("repo", "number").rows()
-            for table, frame in page.children().items():
+            for table, frame in page.children.items():
                 connection.executemany(f"DELETE FROM {table} WHERE repo = ? AND number = ?", keys)
                 connection.executemany(insert(table, frame), frame.rows())
         connection.commit()

@@ -10,16 +10,16 @@ from ghsync.emulator import EmulatorConfig, started_emulator
 from ghsync.errors import ConfigError
 from ghsync.github.client import COST_LABEL, GitHubClient
 from ghsync.github.fetch import (
-    NESTED,
     check_repos,
     complete_nested,
     fetch_check_runs,
     fetch_pr_page,
-    head_commit_id,
     list_org_repos,
     validate_repo_names,
 )
 from ghsync.github.tokens import TokenPool
+from ghsync.nodes import head_commit_id
+from ghsync.tables import NESTED
 
 TOKEN = "ghp_" + "n" * 36
 
@@ -38,8 +38,11 @@ async def test_nested_lists_and_check_runs_are_complete() -> None:
     assert sum(len(t["checkRuns"]) > 100 for t in truth.values()) >= 1
     for pr in page.nodes:
         expected = truth[pr["number"]]
-        for field in NESTED:
-            assert len(pr[field]["nodes"]) == pr[field]["totalCount"], (pr["number"], field)
+        for nested in NESTED:
+            for owner in nested.owners(pr):
+                connection = nested.read(owner)
+                assert connection is not None, (pr["number"], nested.field)
+                assert len(connection["nodes"]) == connection.get("totalCount"), nested.field
         assert [n["name"] for n in pr["labels"]["nodes"]] == expected["labels"]
         assert [r["fullDatabaseId"] for r in pr["reviews"]["nodes"]] == [
             str(r["databaseId"]) for r in expected["reviews"]

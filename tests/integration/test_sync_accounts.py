@@ -45,7 +45,7 @@ async def test_a_low_account_defers_check_runs_whichever_of_its_tokens_is_asked(
     emulator.set_token_budget(ALICE[0], remaining=60)
     emulator.reset_stats()
     [low] = await sync_repos(repos=[REPO], db=str(db))  # reserve 100
-    assert low.state == "unchanged" and low.check_runs == 0
+    assert low.state == "unchanged" and low.rows["check_runs"] == 0
     assert pending_checks(db) == 20  # still deferred: the second token was not taken as fresh
     counters = emulator.stats()["counters"]
     assert "op:CheckRuns" not in counters
@@ -54,7 +54,7 @@ async def test_a_low_account_defers_check_runs_whichever_of_its_tokens_is_asked(
 
     emulator.set_token_budget(ALICE[1], remaining=5000)  # her budget back, through the other
     [later] = await sync_repos(repos=[REPO], db=str(db))
-    assert later.state == "unchanged" and later.check_runs > 0
+    assert later.state == "unchanged" and later.rows["check_runs"] > 0
     truth = emulator.truth(REPO)
     assert truth is not None and differences(db, truth) == {}
     # fetched now; only the heads whose CI is still running stay, to be asked again

@@ -142,7 +142,7 @@ async def test_check_runs_are_deferred_when_tokens_run_low(
     [outcome] = await sync_repos(
         repos=["acme/repo-1"], days_back=None, db=str(db), check_run_reserve=200
     )
-    assert outcome.deferred_checks == 40 and outcome.check_runs == 0
+    assert outcome.deferred_checks == 40 and outcome.rows["check_runs"] == 0
     with duckdb.connect(str(db), read_only=True) as connection:
         assert connection.execute("SELECT count(*) FROM check_runs").fetchone() == (0,)
         pending = connection.execute("SELECT len(pending_check_runs) FROM sync_state").fetchone()
@@ -150,7 +150,7 @@ async def test_check_runs_are_deferred_when_tokens_run_low(
     for token in TOKENS:
         emulator.set_token_budget(token, remaining=5000)
     [later] = await sync_repos(repos=["acme/repo-1"], db=str(db), check_run_reserve=200)
-    assert later.state == "unchanged" and later.check_runs > 0
+    assert later.state == "unchanged" and later.rows["check_runs"] > 0
     assert_equals_truth(db, emulator, "acme/repo-1")
 
 

@@ -171,11 +171,11 @@ def test_pull_request_row() -> None:
 
 def test_child_rows() -> None:
     frames, counts = page_frames(REPO, [pr_node(7)])  # type: ignore[list-item]
-    assert frames.pr_reviews.drop("repo", "number").rows() == [
+    assert frames.children["pr_reviews"].drop("repo", "number").rows() == [
         (77, "APPROVED", "carol", utc("2025-01-06T11:00:00Z")),
         (78, "PENDING", None, None),
     ]
-    assert frames.pr_commits.drop("repo", "number", "message").rows() == [
+    assert frames.children["pr_commits"].drop("repo", "number", "message").rows() == [
         # an offset timestamp is stored in UTC
         (
             "aaa",
@@ -194,24 +194,28 @@ def test_child_rows() -> None:
             utc("2025-01-06T08:40:00Z"),
         ),
     ]
-    assert frames.pr_files.drop("repo", "number").rows() == [
+    assert frames.children["pr_files"].drop("repo", "number").rows() == [
         ("a.py", 10, 3, "MODIFIED"),
         ("b.py", 2, 0, "ADDED"),
     ]
-    assert frames.check_runs is None and frames.commit_statuses is None  # not fetched
-    assert counts == {"prs": 1, "reviews": 2, "commits": 2, "files": 2, "check_runs": 0}
+    assert frames.children.keys() == {"pr_reviews", "pr_commits", "pr_files"}  # CI not fetched
+    assert counts == {"prs": 1, "pr_reviews": 2, "pr_commits": 2, "pr_files": 2, "check_runs": 0}
 
 
 def test_check_runs_of_the_head_commit() -> None:
     commits = {"C_head7": commit_checks(7), "C_head9": commit_checks(9)}
     frames, counts = page_frames(REPO, [pr_node(7), pr_node(8)], commits)  # type: ignore[list-item, arg-type]
-    assert frames.check_runs is not None and frames.commit_statuses is not None
-    assert frames.check_runs.select("number", "head_sha", "check_run_id", "app_slug").rows() == [
+    assert frames.children["check_runs"].select(
+        "number", "head_sha", "check_run_id", "app_slug"
+    ).rows() == [
         (7, "oid7", 501, "github-actions"),
         (7, "oid7", 502, "github-actions"),
     ]
-    assert frames.check_runs["completed_at"].to_list() == [utc("2025-01-06T09:07:00Z"), None]
-    assert frames.commit_statuses.drop("repo").rows() == [
+    assert frames.children["check_runs"]["completed_at"].to_list() == [
+        utc("2025-01-06T09:07:00Z"),
+        None,
+    ]
+    assert frames.children["commit_statuses"].drop("repo").rows() == [
         (7, "oid7", "ci/jenkins", "SUCCESS", utc("2025-01-06T09:03:00Z"))
     ]
     assert counts["check_runs"] == 2
@@ -252,8 +256,8 @@ def test_a_node_with_empty_and_null_lists() -> None:
     assert (row["author_login"], row["author_type"], row["milestone"]) == (None, None, None)
     assert (row["labels"], row["assignees"], row["linked_issues"]) == ([], [], [])
     assert row["merged_at"] is None
-    assert counts == {"prs": 1, "reviews": 0, "commits": 0, "files": 0, "check_runs": 0}
-    assert frames.check_runs is not None and frames.check_runs.is_empty()
+    assert counts == {"prs": 1, "pr_reviews": 0, "pr_commits": 0, "pr_files": 0, "check_runs": 0}
+    assert frames.children["check_runs"].is_empty()
 
 
 def test_mapping_does_not_depend_on_paging() -> None:
@@ -261,9 +265,10 @@ def test_mapping_does_not_depend_on_paging() -> None:
     whole, _ = page_frames(REPO, nodes)  # type: ignore[arg-type]
     first, _ = page_frames(REPO, nodes[:2])  # type: ignore[arg-type]
     second, _ = page_frames(REPO, nodes[2:])  # type: ignore[arg-type]
-    for table in ("pull_requests", "pr_reviews", "pr_commits", "pr_files"):
-        joined = pl.concat([getattr(first, table), getattr(second, table)])
-        assert joined.equals(getattr(whole, table)), table
+    assert pl.concat([first.pull_requests, second.pull_requests]).equals(whole.pull_requests)
+    for table in whole.children:
+        joined = pl.concat([first.children[table], second.children[table]])
+        assert joined.equals(whole.children[table]), table
 
 
 def test_repositories() -> None:

@@ -11,6 +11,7 @@ from ghsync.ci import PendingCheck
 from ghsync.errors import WarehouseError
 from ghsync.frames import CHILD_SCHEMAS, PULL_REQUESTS, REPOSITORIES, empty_frame
 from ghsync.sql_files import list_migrations
+from ghsync.tables import PR_TABLES
 from ghsync.warehouse import SyncState, Warehouse
 from tests.unit.warehouse_rows import REPO, at, check_run, commit, file, page, pr, review, status
 
@@ -246,9 +247,8 @@ def test_a_frame_with_the_wrong_schema_is_refused() -> None:
     with pytest.raises(TypeError, match="pr_files"):
         page([pr(1)]).__class__(
             pull_requests=page([pr(1)]).pull_requests,
-            pr_reviews=empty_frame(CHILD_SCHEMAS["pr_reviews"]),
-            pr_commits=empty_frame(CHILD_SCHEMAS["pr_commits"]),
-            pr_files=pl.DataFrame({"repo": [REPO], "number": [1], "path": ["a"]}),
+            children={table.name: empty_frame(table.schema) for table in PR_TABLES}
+            | {"pr_files": pl.DataFrame({"repo": [REPO], "number": [1], "path": ["a"]})},
         )
 
 

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ghsync.window import SyncWindow, parse_time, plan_window, synced_depth
+from ghsync.timestamps import parse_time
+from ghsync.window import SyncWindow, plan_window, synced_depth
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 MARK = datetime(2026, 5, 30, tzinfo=UTC)

@@ -8,7 +8,8 @@ from typing import Any
 
 import polars as pl
 
-from ghsync.frames import CHILD_SCHEMAS, PULL_REQUESTS, ChildTable, PageFrames
+from ghsync.frames import CHILD_SCHEMAS, PULL_REQUESTS, PageFrames
+from ghsync.tables import PR_TABLES
 
 REPO = "acme/app"
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)  # a Monday, ISO week 2025-W02
@@ -113,15 +114,13 @@ def page(
     statuses: Sequence[Row] | None = (),
 ) -> PageFrames:
     """A PageFrames from rows (None for check runs / statuses: not fetched with this page)."""
-    return PageFrames(
-        pull_requests=pl.DataFrame(list(prs), schema=PULL_REQUESTS),
-        pr_reviews=_frame("pr_reviews", reviews),
-        pr_commits=_frame("pr_commits", commits),
-        pr_files=_frame("pr_files", files),
-        check_runs=None if check_runs is None else _frame("check_runs", check_runs),
-        commit_statuses=None if statuses is None else _frame("commit_statuses", statuses),
-    )
+    rows = {"pr_reviews": reviews, "pr_commits": commits, "pr_files": files}
+    children = {table.name: _frame(table.name, rows.get(table.name, ())) for table in PR_TABLES}
+    if check_runs is not None or statuses is not None:
+        children["check_runs"] = _frame("check_runs", check_runs or ())
+        children["commit_statuses"] = _frame("commit_statuses", statuses or ())
+    return PageFrames(pl.DataFrame(list(prs), schema=PULL_REQUESTS), children)
 
 
-def _frame(table: ChildTable, rows: Sequence[Row]) -> pl.DataFrame:
+def _frame(table: str, rows: Sequence[Row]) -> pl.DataFrame:
     return pl.DataFrame(list(rows), schema=CHILD_SCHEMAS[table])
