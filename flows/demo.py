@@ -14,8 +14,8 @@ from pathlib import Path
 import polars as pl
 import typer
 
-from flows.run import run_flow
-from ghsync import Warehouse, list_examples
+from flows.run import Targets, run_flow
+from ghsync import SyncOptions, Warehouse, list_examples
 from ghsync.emulator import EmulatorConfig, running_emulator
 from ghsync.emulator_cli import DEMO_TOKENS
 
@@ -32,8 +32,8 @@ def run_demo(db: Path = DEMO_DB, *, verbose: bool = False) -> int:
         typer.echo(f"GitHub emulator on {emulator.url}: org acme, 3 tokens; syncing into {db}")
         os.environ["GITHUB_TOKENS"] = ",".join(DEMO_TOKENS)  # the CLI is the edge
         os.environ["GITHUB_GRAPHQL_URL"] = emulator.graphql_url
-        parameters = {"orgs": ["acme"], "days_back": None, "db": str(db)}
-        code = run_flow("demo", parameters, lambda: None, verbose=verbose)
+        targets, options = Targets(orgs=["acme"], db=db), SyncOptions(days_back=None)
+        code = run_flow("demo", targets, options, lambda: None, verbose=verbose)
         stats = emulator.stats()
     if code != 0:
         return code

@@ -1,12 +1,13 @@
-"""What a sync tells the people watching it: progress per repository, a summary at the end."""
+"""What a sync tells the people watching it: progress per repository (an artifact, and the run's
+listener), the summary artifact at the end (its table: `ghsync.outcome`)."""
 
 from __future__ import annotations
 
 import asyncio
 import re
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from uuid import UUID
 
 from prefect.artifacts import (
     acreate_markdown_artifact,
@@ -14,43 +15,17 @@ from prefect.artifacts import (
     aupdate_progress_artifact,
 )
 
-from flows.events import PageLoaded, Spent, listener
 from flows.runtime import current
-from ghsync import COUNTED, RepoMeta, TokenStatus
-
-
-@dataclass
-class RepoOutcome:
-    """One repository's result in a run."""
-
-    repo: str
-    state: str = "pending"
-    """synced, unchanged, or failed."""
-    pages: int = 0
-    prs: int = 0
-    rows: Counter[str] = field(default_factory=Counter)
-    """Child rows loaded, by table (those `ghsync.COUNTED` names)."""
-    deferred_checks: int = 0
-    ci_repolled: int = 0
-    """Head commits whose CI was fetched again (not settled, or recent open PRs)."""
-    ci_changed: int = 0
-    """Of those, the PRs whose check runs or statuses had changed."""
-    points: int = 0
-    requests: int = 0
-    seconds: float = 0.0
-    error: str | None = None
-
-    def add(self, counts: dict[str, int]) -> None:
-        """Add a loaded page's row counts (`prs`, and rows by table)."""
-        for name, value in counts.items():
-            if name == "prs":
-                self.prs += value
-            else:
-                self.rows[name] += value
-
-    def counted(self) -> str:
-        """`3 reviews, 5 commits, ...`: the rows of each counted table."""
-        return ", ".join(f"{self.rows[table]} {title}" for table, title in COUNTED)
+from ghsync import (
+    PageLoaded,
+    RepoMeta,
+    RepoOutcome,
+    Spent,
+    TokenStatus,
+    listener,
+    summary_description,
+    summary_markdown,
+)
 
 
 def artifact_key(prefix: str, repo: str) -> str:
@@ -89,20 +64,23 @@ class Progress:
     outcome: RepoOutcome
     """Its pages and rows so far."""
     expected: int
-    artifact_id: object = None
+    artifact_id: UUID
     done: int = field(default=0)
     _sending: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def start(cls, outcome: RepoOutcome, expected: int) -> Progress:
+        """The progress of a repository expecting `expected` PRs, its artifact created."""
+        artifact_id = await acreate_progress_artifact(
+            progress=0.0,
+            key=artifact_key("sync-progress", outcome.repo),
+            description=f"{outcome.repo}: PRs loaded of ~{expected} expected",
+        )
+        return cls(outcome, expected, artifact_id)
 
     @property
     def repo(self) -> str:
         return self.outcome.repo
-
-    async def start(self) -> None:
-        self.artifact_id = await acreate_progress_artifact(
-            progress=0.0,
-            key=artifact_key("sync-progress", self.repo),
-            description=f"{self.repo}: PRs loaded of ~{self.expected} expected",
-        )
 
     async def advance(self, prs: int) -> None:
         self.done += prs
@@ -127,41 +105,13 @@ class Progress:
             await self._update(min(100.0, share))
 
     async def _update(self, share: float) -> None:
-        await aupdate_progress_artifact(artifact_id=self.artifact_id, progress=share)  # type: ignore[arg-type]
-
-
-def summary_markdown(outcomes: list[RepoOutcome], tokens: list[TokenStatus]) -> str:
-    """The run's summary: one row per repository, then the tokens' remaining points (masked)."""
-    lines = [
-        "# ghsync run summary",
-        "",
-        "| repository | state | pages | PRs | "
-        + "".join(f"{title} | " for _, title in COUNTED)
-        + "points | requests | seconds | note |",
-        "|---|---|---:|---:|" + "---:|" * len(COUNTED) + "---:|---:|---:|---|",
-    ]
-    for o in outcomes:
-        notes = [f"{o.deferred_checks} check-run fetches deferred"] if o.deferred_checks else []
-        if o.ci_repolled:
-            notes.append(f"CI re-polled for {o.ci_repolled} commits, {o.ci_changed} changed")
-        note = o.error or "; ".join(notes)
-        lines.append(
-            f"| {o.repo} | {o.state} | {o.pages} | {o.prs} | "
-            + "".join(f"{o.rows[table]} | " for table, _ in COUNTED)
-            + f"{o.points} | {o.requests} | {o.seconds:.1f} | {note} |"
-        )
-    lines += ["", "| token | account | remaining | state |", "|---|---|---:|---|"]
-    for status in tokens:
-        remaining = f"{status.remaining}/{status.limit}" if status.limit is not None else "?"
-        lines.append(f"| {status.mask} | {status.login or '?'} | {remaining} | {status.state} |")
-    return "\n".join(lines)
+        await aupdate_progress_artifact(artifact_id=self.artifact_id, progress=share)
 
 
 async def publish_summary(outcomes: list[RepoOutcome], tokens: list[TokenStatus]) -> None:
     """The summary artifact, shown on the flow run's Artifacts tab."""
-    titles = [title for _, title in COUNTED]
     await acreate_markdown_artifact(
         markdown=summary_markdown(outcomes, tokens),
         key="ghsync-summary",
-        description=f"PRs, {', '.join(titles[:-1])} and {titles[-1]} loaded per repository",
+        description=summary_description(),
     )

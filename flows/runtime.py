@@ -12,7 +12,6 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, context
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from prefect import get_run_logger
 from prefect.client.orchestration import get_client
@@ -21,26 +20,16 @@ from prefect.settings import get_current_settings
 
 from flows.prefect_server import is_temporary
 from flows.slots import Slots, ensure_limit
-from ghsync import GitHubClient, WarehouseWriter, file_lock, lock_path, presence
-
-if TYPE_CHECKING:
-    from flows.tasks import Checkpoints
-
-
-@dataclass(frozen=True)
-class SyncOptions:
-    """The knobs of one run (flow parameters, resolved)."""
-
-    days_back: int | None
-    full: bool
-    page_size: int
-    check_run_reserve: int
-    """Defer check runs when every account has fewer points left than this (a token reports
-    its account's points: the tokens of one account share one budget)."""
-    checkpoints: Checkpoints
-    """The page-fetch tasks, with this run's checkpoint expiration (or none)."""
-    ci_recheck_days: int
-    """Re-poll the CI of open PRs updated this many days back (0: only unsettled CI)."""
+from ghsync import (
+    GitHubClient,
+    SyncOptions,
+    TokenPool,
+    WarehouseWriter,
+    file_lock,
+    lock_path,
+    presence,
+    runs_path,
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +39,7 @@ class Runtime:
     """Every read and write of the warehouse file goes through it."""
     slots: Slots
     options: SyncOptions
+    """How the run syncs (its flow parameters, checked)."""
 
 
 LEASE_SECONDS = 60.0
@@ -73,6 +63,29 @@ def installed(runtime: Runtime) -> Iterator[None]:
         yield
     finally:
         _RUNTIME.reset(token)
+
+
+@asynccontextmanager
+async def running(
+    pool: TokenPool, graphql_url: str, db_path: Path, options: SyncOptions
+) -> AsyncIterator[Runtime]:
+    """The run's client (the tokens' accounts known), warehouse writer and token slots,
+    installed for its tasks, for the block; the run is present meanwhile (`ghsync status`
+    tells a live run from an interrupted one)."""
+    client = GitHubClient(pool, graphql_url, slot=token_slot)
+    writer = warehouse_writer(db_path)
+    credential_ids = [credential.id for credential in pool.tokens()]
+    limits = token_limits(credential_ids, options.concurrency_per_token)
+    async with presence(runs_path(db_path), _nothing), client, limits as slots, writer:
+        runtime = Runtime(client, writer, slots, options)
+        with installed(runtime):
+            if len(pool.tokens()) > 1:  # tokens of one account share one budget: learn whose
+                await client.identify()
+            yield runtime
+
+
+async def _nothing() -> None:
+    """No clean-up for the first run of a warehouse: `ghsync status` only asks who is alive."""
 
 
 def token_limit_name(credential_id: str) -> str:

@@ -4,8 +4,8 @@ The public API that `flows/` imports from; everything else is internal. (The emu
 and demo tool, is `ghsync.emulator`.)
 """
 
-from ghsync.ci import PendingCheck, replace_pending, unsettled
-from ghsync.config import Settings, check_sync_options
+from ghsync.ci import PendingCheck, unsettled
+from ghsync.config import DEFAULT_OPTIONS, Settings, SyncOptions
 from ghsync.errors import (
     AllTokensInvalid,
     ConfigError,
@@ -16,6 +16,7 @@ from ghsync.errors import (
     RetriableError,
     WarehouseError,
 )
+from ghsync.events import PageLoaded, Spent, SyncListener, listener, listening
 from ghsync.filelock import file_lock, lock_path, presence, runs_path
 from ghsync.github.client import COST_LABEL, GitHubClient
 from ghsync.github.fetch import (
@@ -36,35 +37,68 @@ from ghsync.github.tokens import (
     parse_tokens,
     tokens_from_settings,
 )
+from ghsync.interrupts import EXIT_CODE as INTERRUPTED_EXIT_CODE
+from ghsync.interrupts import Interrupted, Interrupts
 from ghsync.log import mask_token, token_fingerprint
 from ghsync.nodes import CommitChecks, PullRequestNode, head_commit_id
+from ghsync.outcome import (
+    RepoOutcome,
+    outcome_line,
+    summary_description,
+    summary_markdown,
+    total_line,
+)
 from ghsync.records import PageCounts, check_run_frames, map_repositories, page_frames
+from ghsync.session import (
+    advance_session,
+    can_afford_checks,
+    ci_due,
+    ci_recheck_since,
+    close_session,
+    defer_ci,
+    first_page_size,
+    new_session_id,
+    open_session,
+    resume_session,
+    settle_ci,
+    start_session,
+)
 from ghsync.sql_files import list_examples
-from ghsync.tables import COUNTED
+from ghsync.state import RepoStatus, SyncState
+from ghsync.terminal import Display, display_for, new_log_file, route_logs
 from ghsync.timestamps import parse_time
-from ghsync.warehouse import RepoStatus, SyncState, Warehouse, check_writable
-from ghsync.window import SyncWindow, plan_window, synced_depth
+from ghsync.warehouse import Warehouse, check_writable
+from ghsync.window import SyncWindow
 from ghsync.writer import WarehouseWriter
 
 __all__ = [
     "COST_LABEL",
-    "COUNTED",
+    "DEFAULT_OPTIONS",
+    "INTERRUPTED_EXIT_CODE",
     "AllTokensInvalid",
     "CommitChecks",
     "ConfigError",
+    "Display",
     "FatalError",
     "GhsyncError",
     "GitHubClient",
+    "Interrupted",
+    "Interrupts",
     "PageCounts",
+    "PageLoaded",
     "PendingCheck",
     "PrPage",
     "PullRequestNode",
     "RepoMeta",
     "RepoNotFound",
+    "RepoOutcome",
     "RepoStatus",
     "ReposFailed",
     "RetriableError",
     "Settings",
+    "Spent",
+    "SyncListener",
+    "SyncOptions",
     "SyncState",
     "SyncWindow",
     "TokenPool",
@@ -73,31 +107,48 @@ __all__ = [
     "Warehouse",
     "WarehouseError",
     "WarehouseWriter",
+    "advance_session",
+    "can_afford_checks",
     "check_repos",
     "check_run_frames",
-    "check_sync_options",
     "check_writable",
+    "ci_due",
+    "ci_recheck_since",
+    "close_session",
     "complete_nested",
+    "defer_ci",
+    "display_for",
     "fetch_check_runs",
     "fetch_pr_page",
     "file_lock",
+    "first_page_size",
     "head_commit_id",
     "list_examples",
     "list_org_repos",
+    "listener",
+    "listening",
     "lock_path",
     "map_repositories",
     "mask_token",
+    "new_log_file",
+    "new_session_id",
+    "open_session",
     "operation_version",
+    "outcome_line",
     "page_frames",
     "parse_time",
     "parse_tokens",
-    "plan_window",
     "presence",
-    "replace_pending",
+    "resume_session",
+    "route_logs",
     "runs_path",
-    "synced_depth",
+    "settle_ci",
+    "start_session",
+    "summary_description",
+    "summary_markdown",
     "token_fingerprint",
     "tokens_from_settings",
+    "total_line",
     "unsettled",
     "validate_repo_names",
 ]

@@ -12,7 +12,7 @@ from typing import Annotated
 import polars as pl
 import typer
 
-from ghsync.config import Settings
+from ghsync.config import DEFAULT_OPTIONS, Settings, SyncOptions
 from ghsync.emulator_cli import emulator_app
 from ghsync.errors import ConfigError, WarehouseError
 from ghsync.filelock import anyone_present, runs_path
@@ -68,10 +68,14 @@ def sync_command(
     db: Annotated[Path | None, typer.Option(help="Warehouse file [default: GHSYNC_DB].")] = None,
     days_back: Annotated[
         int | None, typer.Option(help="Depth of a repository's first sync, in days.")
-    ] = 30,
+    ] = DEFAULT_OPTIONS.days_back,
     full: Annotated[bool, typer.Option("--full", help="Re-fetch everything (a repair).")] = False,
-    concurrency_per_token: Annotated[int, typer.Option(help="Requests in flight per token.")] = 2,
-    page_size: Annotated[int, typer.Option(help="PRs per page (1-100).", min=1, max=100)] = 50,
+    concurrency_per_token: Annotated[
+        int, typer.Option(help="Requests in flight per token.")
+    ] = DEFAULT_OPTIONS.concurrency_per_token,
+    page_size: Annotated[
+        int, typer.Option(help="PRs per page (1-100).", min=1, max=100)
+    ] = DEFAULT_OPTIONS.page_size,
     ci_recheck_days: Annotated[
         int,
         typer.Option(
@@ -79,7 +83,7 @@ def sync_command(
             help="Re-poll the CI of open PRs updated this many days back (re-runs of finished "
             "checks do not move a PR's updatedAt); 0: only CI not settled when fetched.",
         ),
-    ] = 3,
+    ] = DEFAULT_OPTIONS.ci_recheck_days,
     checkpoints: Annotated[
         bool,
         typer.Option(
@@ -87,7 +91,7 @@ def sync_command(
             "without asking GitHub again (--no-checkpoints: PR bodies, commit messages and "
             "e-mails are never written there).",
         ),
-    ] = True,
+    ] = DEFAULT_OPTIONS.checkpoints,
     token_secret: Annotated[
         str | None,
         typer.Option(help="Read the tokens from this Prefect Secret block, as a deployment does."),
@@ -104,23 +108,22 @@ def sync_command(
     if not repos and not org:
         typer.echo("error: name at least one OWNER/REPO or --org ORG", err=True)
         raise typer.Exit(2)
-    from flows.run import run_sync  # the CLI is the edge: only `sync` and `demo` load Prefect
-
-    raise typer.Exit(
-        run_sync(
-            repos or [],
-            org or [],
-            db=db,
+    try:
+        options = SyncOptions(
             days_back=None if full else days_back,
             full=full,
             concurrency_per_token=concurrency_per_token,
             page_size=page_size,
             ci_recheck_days=ci_recheck_days,
             checkpoints=checkpoints,
-            token_secret=token_secret,
-            verbose=verbose,
         )
-    )
+    except ConfigError as error:
+        raise _bad_input(str(error)) from error
+    # the CLI is the edge: only `sync` and `demo` load Prefect
+    from flows.run import Targets, run_sync
+
+    targets = Targets(repos or [], org or [], db, token_secret)
+    raise typer.Exit(run_sync(targets, options, verbose=verbose))
 
 
 @app.command("status")

@@ -1,7 +1,10 @@
-"""Settings, read once from the environment at the edges (CLI, flows) and passed down."""
+"""Settings, read once from the environment at the edges (CLI, flows) and passed down; a
+run's sync options, checked once where they are given (CLI options, flow parameters)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr
@@ -36,28 +39,52 @@ class Settings(BaseSettings):
     db_path: Path = Field(default=DEFAULT_DB, validation_alias=AliasChoices("GHSYNC_DB", "db_path"))
 
 
-def check_sync_options(
-    *,
-    days_back: int | None,
-    concurrency_per_token: int,
-    page_size: int,
-    ci_recheck_days: int,
-    check_run_reserve: int = 0,
-    max_wait_seconds: float = 0.0,
-    checkpoint_ttl_hours: float = 1.0,
-) -> None:
-    """One ConfigError naming every sync option out of its range (a flow parameter or a CLI
-    option; the CLI has no options for the last three): `concurrency_per_token` 0 waited
-    forever, a negative `days_back` synced nothing."""
-    rules = [
-        ("days_back", days_back, days_back is None or days_back >= 1, "at least 1 (or none)"),
-        ("concurrency_per_token", concurrency_per_token, concurrency_per_token >= 1, "at least 1"),
-        ("page_size", page_size, 1 <= page_size <= 100, "1 to 100"),
-        ("check_run_reserve", check_run_reserve, check_run_reserve >= 0, "at least 0"),
-        ("max_wait_seconds", max_wait_seconds, max_wait_seconds >= 0, "at least 0"),
-        ("checkpoint_ttl_hours", checkpoint_ttl_hours, checkpoint_ttl_hours > 0, "above 0"),
-        ("ci_recheck_days", ci_recheck_days, ci_recheck_days >= 0, "at least 0"),
-    ]
-    bad = [f"{name} must be {allowed}, not {value}" for name, value, ok, allowed in rules if not ok]
-    if bad:
-        raise ConfigError("; ".join(bad))
+@dataclass(frozen=True)
+class SyncOptions:
+    """How a run syncs (the flow's parameters but its targets, store and token source), checked
+    on construction: one ConfigError naming every option out of its range
+    (`concurrency_per_token` 0 waited forever, a negative `days_back` synced nothing). The
+    defaults are the flow's and the CLI's."""
+
+    days_back: int | None = 30
+    """Depth of a repository's first sync, in days (None: everything)."""
+    full: bool = False
+    """Re-fetch everything, whatever the watermark (a repair)."""
+    page_size: int = 50
+    check_run_reserve: int = 100
+    """Defer check runs when every account has fewer points left than this (a token reports
+    its account's points: the tokens of one account share one budget)."""
+    concurrency_per_token: int = 2
+    max_wait_seconds: float = 900.0
+    """The longest wait for a token's reset when every token is exhausted."""
+    checkpoint_ttl_hours: float = 24.0
+    checkpoints: bool = True
+    """Persist fetched pages (checkpoints) under PREFECT_HOME."""
+    ci_recheck_days: int = 3
+    """Re-poll the CI of open PRs updated this many days back (0: only unsettled CI)."""
+
+    def __post_init__(self) -> None:
+        rules = {
+            "days_back": (self.days_back is None or self.days_back >= 1, "at least 1 (or none)"),
+            "concurrency_per_token": (self.concurrency_per_token >= 1, "at least 1"),
+            "page_size": (1 <= self.page_size <= 100, "1 to 100"),
+            "check_run_reserve": (self.check_run_reserve >= 0, "at least 0"),
+            "max_wait_seconds": (self.max_wait_seconds >= 0, "at least 0"),
+            "checkpoint_ttl_hours": (self.checkpoint_ttl_hours > 0, "above 0"),
+            "ci_recheck_days": (self.ci_recheck_days >= 0, "at least 0"),
+        }
+        bad = [
+            f"{name} must be {allowed}, not {getattr(self, name)}"
+            for name, (ok, allowed) in rules.items()
+            if not ok
+        ]
+        if bad:
+            raise ConfigError("; ".join(bad))
+
+    @property
+    def checkpoint_ttl(self) -> timedelta | None:
+        """How long a fetched page is kept for a re-run of its session (None: not kept)."""
+        return timedelta(hours=self.checkpoint_ttl_hours) if self.checkpoints else None
+
+
+DEFAULT_OPTIONS = SyncOptions()

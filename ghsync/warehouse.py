@@ -14,9 +14,8 @@ import io
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
 from string import Template
 from types import TracebackType
@@ -29,6 +28,7 @@ from ghsync.ci import PendingCheck
 from ghsync.errors import DatabaseCorrupt, DatabaseLocked, DatabasePathError, WarehouseError
 from ghsync.frames import REPOSITORIES, CheckFrames, PageFrames, check_schema, join_pages
 from ghsync.sql_files import list_migrations, list_views, read_ai_rules, read_statement
+from ghsync.state import RepoStatus, SyncState
 
 # DuckDB reports these conditions only in its messages: map them to our error classes.
 _ERROR_MARKERS: list[tuple[type[WarehouseError], tuple[str, ...]]] = [
@@ -50,43 +50,6 @@ _ERROR_MARKERS: list[tuple[type[WarehouseError], tuple[str, ...]]] = [
 ]
 
 _AI_RULES_SCHEMA = {"tool": pl.String, "kind": pl.String, "pattern": pl.String, "note": pl.String}
-
-
-@dataclass(frozen=True)
-class SyncState:
-    """Where one repository's sync stands (a row of `sync_state`)."""
-
-    repo: str
-    watermark: datetime | None = None
-    last_synced_at: datetime | None = None
-    status: str = "running"
-    cursor: str | None = None
-    pending_check_runs: tuple[PendingCheck, ...] = ()
-    """Head commits whose CI the next run fetches (deferred, or not settled when fetched)."""
-    error: str | None = None
-    window_since: datetime | None = None
-    window_until: datetime | None = None
-    """The window of an unfinished session (both None when none is open)."""
-    session_id: str | None = None
-    """The open session's id (None when none is open): part of its checkpoint keys."""
-    page_size: int | None = None
-    """The PR page size that last worked (None: the run's own)."""
-    depth_since: datetime | None = None
-    """How far back the synced history reaches (None: all of it, or never synced)."""
-    outcome_at: datetime | None = None
-    """When the last run ended for this repository (its outcome is `status`)."""
-
-
-class RepoStatus(StrEnum):
-    """`sync_state.status`: how a repository's last run ended, or that one works on it."""
-
-    RUNNING = "running"
-    SYNCED = "synced"
-    UNCHANGED = "unchanged"
-    FAILED = "failed"
-    INTERRUPTED = "interrupted"
-    """The run was stopped (Ctrl-C, SIGTERM) or killed: its session resumes on the next run."""
-    NOT_FOUND = "not_found"
 
 
 PageLoad = tuple[PageFrames, SyncState | None]

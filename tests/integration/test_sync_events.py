@@ -1,4 +1,4 @@
-"""The flow run tells a listener in its process what it does, as it goes (`flows.events`):
+"""The flow run tells a listener in its process what it does, as it goes (`ghsync.events`):
 what `ghsync sync` shows on the terminal comes from the run itself, not from Prefect's API."""
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from flows.events import PageLoaded, Spent, listening
-from flows.report import RepoOutcome
 from flows.sync import sync_repos
 from ghsync.emulator import Emulator, EmulatorConfig, FaultConfig
 from ghsync.errors import ReposFailed
+from ghsync.events import PageLoaded, Spent, listening
+from ghsync.outcome import RepoOutcome
 from tests.conftest import emulated
 
 TOKENS = tuple(f"ghp_{c * 36}" for c in "wx")

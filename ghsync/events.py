@@ -11,11 +11,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from flows.report import RepoOutcome
-    from ghsync import TokenStatus
+from ghsync.github.tokens import TokenStatus
+from ghsync.outcome import RepoOutcome
 
 
 @dataclass(frozen=True)

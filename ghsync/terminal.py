@@ -3,7 +3,7 @@ repository and for the whole run; elsewhere (CI, a log file, a pipe), at most on
 And where Prefect's own log lines go: to a log file in PREFECT_HOME, warnings also shown, or
 (`--verbose`) all of them on the display.
 
-The displays are the run's listener (`flows.events.SyncListener`): called on the flow's event
+The displays are the run's listener (`ghsync.events.SyncListener`): called on the flow's event
 loop, in the flow's thread, so they keep what they heard under a lock.
 """
 
@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -30,19 +30,12 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from flows.events import PageLoaded, Spent
-from ghsync import TokenState
-
-if TYPE_CHECKING:
-    from flows.report import RepoOutcome
+from ghsync.events import PageLoaded, Spent
+from ghsync.github.tokens import TokenState
+from ghsync.outcome import RepoOutcome, repositories
 
 LOGS_KEPT = 20
 """Log files of earlier runs kept in PREFECT_HOME/logs (the newest)."""
-
-
-def repositories(count: int) -> str:
-    """`1 repository`, `3 repositories`."""
-    return f"{count} repositor{'y' if count == 1 else 'ies'}"
 
 
 class Display:
@@ -265,15 +258,9 @@ def _on_console(handler: logging.Handler) -> bool:
     )
 
 
-def prefect_home() -> Path:
-    """PREFECT_HOME as Prefect will read it (known before Prefect is imported)."""
-    return Path(os.environ.get("PREFECT_HOME") or "~/.prefect").expanduser()
-
-
-def new_log_file(command: str) -> Path:
-    """PREFECT_HOME/logs/ghsync-COMMAND-TIME-PID.log for this run; the oldest beyond
-    LOGS_KEPT are removed."""
-    directory = prefect_home() / "logs"
+def new_log_file(directory: Path, command: str) -> Path:
+    """DIRECTORY/ghsync-COMMAND-TIME-PID.log for this run; the oldest beyond LOGS_KEPT are
+    removed."""
     directory.mkdir(parents=True, exist_ok=True)
     earlier = sorted(directory.glob("ghsync-*.log"), key=lambda path: path.stat().st_mtime)
     for path in earlier[: max(0, len(earlier) - LOGS_KEPT + 1)]:
