@@ -157,7 +157,7 @@ def page_task(
 
 
 @dataclass(frozen=True)
-class Checkpoints:
+class PageTasks:
     """The page tasks of one run: checkpoints expiring after the run's TTL, or plain tasks."""
 
     fetch_pr_page: Task[[PageRef], Coroutine[Any, Any, PrPage]]
@@ -169,8 +169,8 @@ class Checkpoints:
     ]
 
     @classmethod
-    def expiring_after(cls, ttl: timedelta | None) -> Checkpoints:
-        """Checkpoints kept `ttl` long; None: no checkpoints at all."""
+    def expiring_after(cls, ttl: timedelta | None) -> PageTasks:
+        """PageTasks kept `ttl` long; None: no checkpoints at all."""
         return cls(
             page_task(fetch_pr_page_fn, "fetch-pr-page", ttl),
             page_task(complete_nested_fn, "complete-nested", ttl),

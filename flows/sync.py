@@ -20,7 +20,7 @@ from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
 from flows import tasks
-from flows.checkpoints import Checkpoints, PageRef, forget_checkpoints
+from flows.checkpoints import PageRef, PageTasks, forget_checkpoints
 from flows.report import Progress, publish_summary, tell_checked, tell_finished
 from flows.runtime import Runtime, current, running
 from flows.secrets import secret_tokens
@@ -99,8 +99,8 @@ async def sync_repos(
     async with running(pool, settings.github_graphql_url, db_path, options) as runtime:
         names += await _org_repos(orgs or [], names)
         metas = await _checked(names)
-        pages = Checkpoints.expiring_after(options.checkpoint_ttl)
-        outcomes = await asyncio.gather(*(sync_repository(n, metas[n], pages) for n in names))
+        page_tasks = PageTasks.expiring_after(options.checkpoint_ttl)
+        outcomes = await asyncio.gather(*(sync_repository(n, metas[n], page_tasks) for n in names))
         await _summarized(runtime, outcomes)
     if failed := {o.repo: o.error or "failed" for o in outcomes if o.state == RepoStatus.FAILED}:
         raise ReposFailed(failed)
@@ -147,7 +147,7 @@ class Repository:
 
     meta: RepoMeta
     outcome: RepoOutcome
-    pages: Checkpoints
+    page_tasks: PageTasks
     fetched: set[int] = field(default_factory=set)
     """The PRs whose CI came with a page of this run (not asked twice)."""
 
@@ -156,7 +156,7 @@ class Repository:
         return self.meta.repo
 
 
-async def sync_repository(repo: str, meta: RepoMeta | None, pages: Checkpoints) -> RepoOutcome:
+async def sync_repository(repo: str, meta: RepoMeta | None, page_tasks: PageTasks) -> RepoOutcome:
     """One repository, isolated: its failure becomes its outcome, never the others'."""
     log = get_run_logger()
     outcome = RepoOutcome(repo)
@@ -168,7 +168,7 @@ async def sync_repository(repo: str, meta: RepoMeta | None, pages: Checkpoints) 
             raise RepoNotFound(repo, "GitHub answered null for it")
         # No Prefect tags on the tasks: a tagged task run asks the API for tag concurrency slots
         # (two calls, each open to the server database's stalls) before it starts.
-        await _sync(Repository(meta, outcome, pages))
+        await _sync(Repository(meta, outcome, page_tasks))
     except GhsyncError as error:
         outcome.failed(str(error))
         log.error("%s failed: %s", repo, error)
@@ -234,7 +234,7 @@ class Page:
 async def _pages(job: Repository, ref: PageRef, window: SyncWindow) -> AsyncGenerator[Page, None]:
     """The session's pages from `ref` until the window's start or the end; the next page is
     fetched while the caller completes and loads this one."""
-    fetching = asyncio.create_task(job.pages.fetch_pr_page(ref))
+    fetching = asyncio.create_task(job.page_tasks.fetch_pr_page(ref))
     try:
         while True:
             answer = await fetching
@@ -242,7 +242,7 @@ async def _pages(job: Repository, ref: PageRef, window: SyncWindow) -> AsyncGene
             last = stop or not answer.has_next
             following = ref.next(answer.end_cursor, answer.page_size)
             if not last:
-                fetching = asyncio.create_task(job.pages.fetch_pr_page(following))
+                fetching = asyncio.create_task(job.page_tasks.fetch_pr_page(following))
             yield Page(ref, prs, None if last else answer.end_cursor, answer.page_size)
             if last:
                 return
@@ -270,11 +270,11 @@ async def _complete(
 ) -> tuple[list[PullRequestNode], tasks.Checks | None, SyncState]:
     """The page's PRs with every nested list complete, their head commits' check runs (None
     when the tokens cannot afford them now), and the state with the CI settled or deferred."""
-    prs = (await job.pages.complete_nested(ref, tasks.bulk(prs))).value if prs else []
+    prs = (await job.page_tasks.complete_nested(ref, tasks.bulk(prs))).value if prs else []
     heads = [PendingCheck(pr["number"], c) for pr in prs if (c := head_commit_id(pr))]
     numbers = [pr["number"] for pr in prs]
     if heads and _can_afford_checks():
-        checks = (await job.pages.fetch_check_runs(ref, [h.commit_id for h in heads])).value
+        checks = (await job.page_tasks.fetch_check_runs(ref, [h.commit_id for h in heads])).value
         job.fetched.update(numbers)
         return prs, checks, settle_ci(state, numbers, heads, checks)
     job.outcome.deferred_checks += len(heads)

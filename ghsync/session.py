@@ -1,4 +1,5 @@
-"""A repository's sync session, as pure functions over its state (a `sync_state` row).
+"""A repository's sync session, as pure functions over its state (`ghsync.state.SyncState`, a
+`sync_state` row): each returns the state that follows, nothing is changed in place.
 
 A session is one complete pass over a repository's changed PRs (`ghsync.window`). It is opened
 (a window and a fresh id, saved before the first page), or resumed when a crashed or failed run
