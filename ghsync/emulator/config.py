@@ -6,6 +6,8 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from ghsync.emulator.apps import AppConfig
+
 TimeoutBody = Literal["json", "html", "mixed"]
 
 
@@ -75,6 +77,10 @@ class EmulatorConfig:
     """Length of the primary-limit window."""
     max_concurrent_per_account: int = 100
     points_per_minute_per_account: int = 2000
+    apps: tuple[AppConfig, ...] = ()
+    """GitHub Apps and their installations (each installation an account of its own)."""
+    installation_token_seconds: float = 3600.0
+    """How long an installation token works (an hour on GitHub; seconds in tests)."""
     now: datetime | None = None
     """Anchor of the generated timeline (default: the current time)."""
     faults: FaultConfig = field(default_factory=FaultConfig)

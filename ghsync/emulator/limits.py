@@ -1,5 +1,7 @@
 """Primary budgets and secondary limits per account, as GitHub applies them: every request of
-a user counts against that user's limits, whichever of the user's tokens sends it."""
+a user counts against that user's limits, whichever of the user's tokens sends it. An app
+installation is an account of its own (`installation-<id>`, its budget from GitHub's formula)
+whose tokens are minted at run time and expire."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ghsync.emulator.apps import Minted
 from ghsync.emulator.config import EmulatorConfig
 
 SECONDARY_MESSAGE = (
@@ -56,6 +59,35 @@ class Limits:
         self._minute: dict[str, deque[tuple[float, int]]] = {}
         self.requests: Counter[str] = Counter()
         self.revoked: set[str] = set()
+        self.points_per_hour: dict[str, int] = {}
+        """Budgets other than the configured one, by account (installations)."""
+        self.viewers: dict[str, str] = {}
+        """The `viewer` login of accounts that are not users (an installation: its app's bot)."""
+        self.expires: dict[str, float] = {}
+        """Installation tokens: when they stop working."""
+        self._minted: Counter[int] = Counter()
+
+    def add_installation_token(self, minted: Minted) -> str:
+        """Accept `minted` until it expires; returns its account."""
+        installation = minted.installation
+        account = f"installation-{installation.id}"
+        self._minted[installation.id] += 1
+        self.accounts[minted.token] = account
+        self.labels[minted.token] = f"{account}/{self._minted[installation.id]}"
+        self.points_per_hour[account] = installation.points_per_hour()
+        self.viewers[account] = minted.app.bot_login
+        self.expires[minted.token] = minted.expires_at
+        return account
+
+    def uninstall(self, installation_id: int) -> None:
+        """Every token of the installation answers 401 from now on."""
+        account = f"installation-{installation_id}"
+        self.revoked |= {token for token, owner in self.accounts.items() if owner == account}
+
+    def viewer_login(self, token: str) -> str:
+        """Who `viewer` is for the token: its user, or its installation's bot."""
+        account = self.accounts[token]
+        return self.viewers.get(account, account)
 
     def budget(self, token: str, resource: str = "graphql") -> Budget:
         """The budget of the token's account, renewed when its window has passed."""
@@ -63,7 +95,8 @@ class Limits:
         key = (self.accounts[token], resource)
         budget = self._budgets.get(key)
         if budget is None or now >= budget.reset_at:
-            budget = Budget(self.config.points_per_hour, 0, now + self.config.reset_seconds)
+            limit = self.points_per_hour.get(key[0], self.config.points_per_hour)
+            budget = Budget(limit, 0, now + self.config.reset_seconds)
             self._budgets[key] = budget
         return budget
 
@@ -78,8 +111,11 @@ class Limits:
         return budget
 
     def is_authorised(self, token: str | None, revoke_after: dict[str, int]) -> bool:
-        """Known, not revoked; counts the request towards `revoke_after` (token -> N)."""
+        """Known, not revoked, not expired; counts the request towards `revoke_after` (token ->
+        N)."""
         if token is None or token not in self.accounts or token in self.revoked:
+            return False
+        if token in self.expires and self.clock() >= self.expires[token]:
             return False
         self.requests[token] += 1
         limit = revoke_after.get(token)

@@ -1,4 +1,5 @@
-"""The REST endpoints ghsync uses: `/rate_limit` and a commit's check runs, with `Link` paging."""
+"""The REST endpoints ghsync uses: `/rate_limit`, a commit's check runs (with `Link` paging),
+and a GitHub App's: `/app`, `/app/installations`, minting installation tokens."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ from typing import Any
 
 from aiohttp import web
 
+from ghsync.emulator.apps import AppConfig, JwtRefused
 from ghsync.emulator.responses import bearer_token, json_response, unauthorized
-from ghsync.emulator.state import STATE
+from ghsync.emulator.state import STATE, EmulatorState
+from ghsync.emulator.world import iso_epoch
+
+APP_DOCS = "https://docs.github.com/rest/apps/apps"
 
 
 def add_rest_routes(app: web.Application, prefixes: Iterable[str]) -> None:
@@ -18,6 +23,9 @@ def add_rest_routes(app: web.Application, prefixes: Iterable[str]) -> None:
         app.router.add_get(
             f"{prefix}/repos/{{owner}}/{{name}}/commits/{{ref}}/check-runs", handle_check_runs
         )
+        app.router.add_get(f"{prefix}/app", handle_app)
+        app.router.add_get(f"{prefix}/app/installations", handle_installations)
+        app.router.add_post(f"{prefix}/app/installations/{{id}}/access_tokens", handle_access_token)
 
 
 def _authorised_token(request: web.Request) -> str | None:
@@ -114,3 +122,75 @@ async def handle_check_runs(request: web.Request) -> web.Response:
         headers["Link"] = ", ".join(links)
     body = {"total_count": len(runs), "check_runs": [_run_json(r, commit["oid"]) for r in chunk]}
     return json_response(body, headers=headers)
+
+
+def _app_of(request: web.Request) -> AppConfig | web.Response:
+    """The app whose JWT authenticates the request, or GitHub's 401 saying what is wrong."""
+    state: EmulatorState = request.app[STATE]
+    state.stats["requests"] += 1
+    state.stats["app_requests"] += 1
+    try:
+        return state.apps.authenticate(bearer_token(request), state.clock())
+    except JwtRefused as refused:
+        state.stats["jwt_refused"] += 1
+        return json_response({"message": str(refused), "documentation_url": APP_DOCS}, 401)
+
+
+async def handle_app(request: web.Request) -> web.Response:
+    """GET /app: the authenticated app."""
+    app = _app_of(request)
+    if isinstance(app, web.Response):
+        return app
+    return json_response(
+        {"id": app.id, "slug": app.slug, "client_id": app.client_id, "name": app.slug}
+    )
+
+
+async def handle_installations(request: web.Request) -> web.Response:
+    """GET /app/installations: the app's installations (one page: the emulator has few)."""
+    app = _app_of(request)
+    if isinstance(app, web.Response):
+        return app
+    state: EmulatorState = request.app[STATE]
+    body = [
+        {
+            "id": installation.id,
+            "app_id": app.id,
+            "app_slug": app.slug,
+            "account": {"login": installation.account, "type": "Organization"},
+            "target_type": "Organization",
+            "repository_selection": "all",
+        }
+        for installation in state.apps.installations(app)
+    ]
+    return json_response(body)
+
+
+async def handle_access_token(request: web.Request) -> web.Response:
+    """POST /app/installations/{id}/access_tokens: 201 and a new installation token."""
+    app = _app_of(request)
+    if isinstance(app, web.Response):
+        return app
+    state: EmulatorState = request.app[STATE]
+    try:
+        installation_id = int(request.match_info["id"])
+    except ValueError:
+        installation_id = -1
+    minted = state.apps.mint(app, installation_id, state.clock())
+    if minted is None:
+        return json_response({"message": "Not Found", "documentation_url": APP_DOCS}, 404)
+    state.limits.add_installation_token(minted)
+    state.stats["installation_tokens"] += 1
+    body = {
+        "token": minted.token,
+        "expires_at": iso_epoch(minted.expires_at),
+        "permissions": {
+            "checks": "read",
+            "contents": "read",
+            "metadata": "read",
+            "pull_requests": "read",
+            "statuses": "read",
+        },
+        "repository_selection": "all",
+    }
+    return json_response(body, 201)

@@ -111,6 +111,15 @@ class Emulator:
 
         return self._call(apply)
 
+    def uninstall(self, installation_id: int) -> None:
+        """Remove an app installation: its tokens answer 401, no new one can be minted."""
+
+        def apply() -> None:
+            self.state.apps.uninstalled.add(installation_id)
+            self.state.limits.uninstall(installation_id)
+
+        self._call(apply)
+
     def summary(self) -> dict[str, Any]:
         """Counts of what is served, per repository."""
         return self._call(lambda: summary(self.state.world))

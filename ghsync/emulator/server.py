@@ -14,7 +14,6 @@ import dataclasses
 import json
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -29,7 +28,7 @@ from ghsync.emulator.responses import bearer_token, json_response, unauthorized
 from ghsync.emulator.rest import add_rest_routes
 from ghsync.emulator.state import STATE, EmulatorState
 from ghsync.emulator.truth import repository_truth, summary
-from ghsync.emulator.world import iso
+from ghsync.emulator.world import iso_epoch
 
 TIMEOUT_JSON = {
     "data": None,
@@ -120,13 +119,12 @@ async def _answer_graphql(
     points = 0 if cost.dry_run else cost.points
     if points > budget.remaining:
         state.stats["rate_limited"] += 1
-        user_id = state.world.users[account]["databaseId"]
         return json_response(
             {
                 "errors": [
                     {
                         "type": "RATE_LIMITED",
-                        "message": f"API rate limit exceeded for user ID {user_id}.",
+                        "message": f"API rate limit exceeded for {_holder(state, token)}.",
                     }
                 ]
             },
@@ -172,7 +170,7 @@ async def _execute(
         "resetAt": iso_epoch(budget.reset_at),
         "nodeCount": cost.node_count,
     }
-    viewer = state.world.users[state.limits.accounts[token]]
+    viewer = _viewer(state, token)
     denied = {repo.lower(): kind for repo, kind in state.faults.denied_repos.items()}
     context = graph.RequestContext(state.world, viewer, rate_limit, denied, dry_run=cost.dry_run)
     result = graph.run(document, variables, operation_name, context)
@@ -226,12 +224,22 @@ def _timeout(state: EmulatorState, budget: Budget) -> web.Response:
     return json_response(body, status=502, headers=budget.headers("graphql"))
 
 
+def _viewer(state: EmulatorState, token: str) -> dict[str, Any]:
+    """The token's user, or its installation's bot."""
+    login = state.limits.viewer_login(token)
+    return state.world.actor(login, bot=login.endswith("[bot]"))
+
+
+def _holder(state: EmulatorState, token: str) -> str:
+    """Whose budget ran out, as GitHub names it: `user ID 12` or `installation ID 34`."""
+    account = state.limits.accounts[token]
+    if account.startswith("installation-"):
+        return f"installation ID {account.removeprefix('installation-')}"
+    return f"user ID {_viewer(state, token)['databaseId']}"
+
+
 def fragments_of(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
     return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-
-
-def iso_epoch(epoch: float) -> str:
-    return iso(datetime.fromtimestamp(epoch, UTC))
 
 
 # --- admin ------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from ghsync.emulator.apps import Apps
 from ghsync.emulator.config import EmulatorConfig
 from ghsync.emulator.dataset import build_world
 from ghsync.emulator.limits import Limits
@@ -25,6 +26,8 @@ class EmulatorState:
         self.config = config
         self.world = build_world(config)
         self.limits = Limits(config, clock)
+        self.apps = Apps(config.apps, config.installation_token_seconds)
+        self.clock = clock
         self.faults = config.faults
         self.rng = random.Random(f"faults:{config.seed}")
         self.activity_rng = random.Random(f"activity:{config.seed}")

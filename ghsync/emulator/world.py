@@ -7,7 +7,7 @@ serve them as they are; lists stand where the schema has connections.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import count
 from typing import Any
 
@@ -86,6 +86,11 @@ def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def iso_epoch(epoch: float) -> str:
+    """An epoch time in GitHub's DateTime rendering."""
+    return iso(datetime.fromtimestamp(epoch, UTC))
+
+
 class World:
     """Everything the emulator knows: users, orgs, repositories and their pull requests."""
 
@@ -119,10 +124,10 @@ class World:
         """A repository by owner and name, case-insensitively as on GitHub."""
         return self.repos.get(f"{owner}/{name}".lower())
 
-    def actor(self, login: str) -> Obj:
-        """A User or Bot by login, created on first use."""
+    def actor(self, login: str, *, bot: bool = False) -> Obj:
+        """A User or Bot by login, created on first use (a Bot: a known bot, or `bot`)."""
         if login not in self.users:
-            typename = "Bot" if login in BOTS else "User"
+            typename = "Bot" if bot or login in BOTS else "User"
             self.users[login] = self.register(
                 typename,
                 login=login,
