@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ghsync.emulator import Emulator, EmulatorConfig, FaultConfig, serve
+from ghsync.emulator.apps import AppConfig, InstallationConfig
 
 emulator_app = typer.Typer(
     help="A local GitHub API emulator for tests, demos and benchmarks.", no_args_is_help=True
@@ -43,6 +45,16 @@ def serve_command(
     faults: Annotated[
         str, typer.Option(help="More faults as JSON, e.g. '{\"error_rate\": 0.05}' (see README).")
     ] = "{}",
+    app_id: Annotated[int | None, typer.Option(help="Serve a GitHub App with this id.")] = None,
+    app_public_key: Annotated[
+        Path | None, typer.Option(help="The app's public key (PEM file): it verifies its JWTs.")
+    ] = None,
+    app_installations: Annotated[
+        str, typer.Option(help="The app's installations: ID=ORG, comma-separated.")
+    ] = "",
+    installation_token_seconds: Annotated[
+        float, typer.Option(help="How long an installation token works.")
+    ] = 3600.0,
 ) -> None:
     """Serve a seeded GitHub (GraphQL + REST) on HOST:PORT until interrupted."""
     try:
@@ -60,6 +72,8 @@ def serve_command(
         points_per_hour=points_per_hour,
         points_per_minute_per_account=points_per_minute,
         faults=fault_config,
+        apps=_apps(app_id, app_public_key, app_installations, repos + 2),
+        installation_token_seconds=installation_token_seconds,
     )
 
     def ready(emulator: Emulator) -> None:
@@ -72,3 +86,20 @@ def serve_command(
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(config, host, port, ready))
+
+
+def _apps(
+    app_id: int | None, public_key: Path | None, installations: str, repositories: int
+) -> tuple[AppConfig, ...]:
+    """The app of `--app-id`, `--app-public-key` and `--app-installations`, if any."""
+    if app_id is None:
+        return ()
+    if public_key is None:
+        raise typer.BadParameter("an app needs its public key", param_hint="--app-public-key")
+    entries = []
+    for entry in parse_tokens(installations):
+        number, _, account = entry.partition("=")
+        if not number.isdigit() or not account:
+            raise typer.BadParameter(f"{entry!r} is not ID=ORG", param_hint="--app-installations")
+        entries.append(InstallationConfig(int(number), account, repositories=repositories))
+    return (AppConfig(app_id, public_key.read_text(), tuple(entries)),)
