@@ -97,7 +97,7 @@ def _apps(
     if public_key is None:
         raise typer.BadParameter("an app needs its public key", param_hint="--app-public-key")
     entries = []
-    for entry in parse_tokens(installations):
+    for entry in token_entries(installations):
         number, _, account = entry.partition("=")
         if not number.isdigit() or not account:
             raise typer.BadParameter(f"{entry!r} is not ID=ORG", param_hint="--app-installations")
