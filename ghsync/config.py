@@ -19,7 +19,9 @@ DEFAULT_DB = Path("warehouse/ghsync.duckdb")
 
 class Settings(BaseSettings):
     """Environment contract (DESIGN.md): GITHUB_TOKENS, GITHUB_TOKEN, GITHUB_GRAPHQL_URL,
-    GITHUB_API_URL, GHSYNC_DB. Tokens are SecretStr so a repr or log never shows them."""
+    GITHUB_API_URL, GHSYNC_DB, and a GitHub App's GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY (or
+    GITHUB_APP_PRIVATE_KEY_PATH), GITHUB_APP_INSTALLATION_IDS. Tokens and the key are SecretStr
+    so a repr or log never shows them."""
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
@@ -37,6 +39,23 @@ class Settings(BaseSettings):
         default=DEFAULT_API_URL, validation_alias=AliasChoices("GITHUB_API_URL", "github_api_url")
     )
     db_path: Path = Field(default=DEFAULT_DB, validation_alias=AliasChoices("GHSYNC_DB", "db_path"))
+    github_app_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("GITHUB_APP_ID", "github_app_id")
+    )
+    """A GitHub App's id or client id: its installations join the token pool."""
+    github_app_private_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("GITHUB_APP_PRIVATE_KEY", "github_app_private_key"),
+    )
+    github_app_private_key_path: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("GITHUB_APP_PRIVATE_KEY_PATH", "github_app_private_key_path"),
+    )
+    github_app_installation_ids: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("GITHUB_APP_INSTALLATION_IDS", "github_app_installation_ids"),
+    )
+    """Comma-separated; unset: every installation of the app."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gql import GraphQLRequest
@@ -87,6 +87,8 @@ class _Outcome:
     """None when nothing answered (a timeout, a dropped connection)."""
     data: dict[str, Any] | None = None
     quota: Quota | None = None
+    sent: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """The credential's headers the request carried (a 401 says which token it refused)."""
 
 
 def describe_target(variables: Mapping[str, Any]) -> str:
@@ -290,7 +292,9 @@ class GitHubClient:
             self.pool.park(token, outcome.quota.reset_at if outcome.quota else None)
         elif kind is Kind.SECONDARY:
             self.pool.pause(token, outcome.verdict.retry_after)
-        elif kind is Kind.UNAUTHORIZED and await token.on_unauthorized() is AfterUnauthorized.DROP:
+        elif kind is Kind.UNAUTHORIZED and (
+            await token.on_unauthorized(outcome.sent) is AfterUnauthorized.DROP
+        ):
             self.pool.drop(token)
         return kind
 
@@ -327,10 +331,11 @@ class GitHubClient:
         """POST once with `credential`; never raises for what GitHub answers (ConfigError when
         the first connection to the URL is refused)."""
         request = GraphQLRequest(document, variable_values=variables)
-        reply = await self._transport.post(request, await credential.header())
+        sent = await credential.header()
+        reply = await self._transport.post(request, sent)
         if isinstance(reply, NoReply):
             kind = Kind.TIMEOUT if reply.timed_out else Kind.CONNECTION
-            return _Outcome(Verdict(kind, reply.detail), None)
+            return _Outcome(Verdict(kind, reply.detail), None, sent=sent)
         data = reply.data
         answer = Answer(
             reply.status,
@@ -345,7 +350,7 @@ class GitHubClient:
         )
         verdict = classify(answer, self.pool.clock.now())
         log.debug("%s on %s: %s", operation, credential.mask, verdict.kind)
-        return _Outcome(verdict, answer, data, quota)
+        return _Outcome(verdict, answer, data, quota, sent)
 
 
 async def check_tokens(tokens: Sequence[str], graphql_url: str) -> list[TokenStatus]:

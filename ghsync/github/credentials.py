@@ -12,6 +12,7 @@ changes: `header` renews it ahead of its expiry, and `on_unauthorized` renews it
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -34,14 +35,18 @@ class Credential(ABC):
     """Stable and non-secret: names its pool entry and its concurrency limit."""
     mask: str
     """How logs and errors name it."""
+    account: str | None = None
+    """The budget it spends, when it is its own (an app installation); None: its user's,
+    learned from `viewer` (the tokens of one user share one budget)."""
 
     @abstractmethod
     async def header(self) -> dict[str, str]:
         """The headers that authenticate a request (Authorization)."""
 
     @abstractmethod
-    async def on_unauthorized(self) -> AfterUnauthorized:
-        """GitHub answered 401 to a request sent with it: drop it, or renew it."""
+    async def on_unauthorized(self, sent: Mapping[str, str]) -> AfterUnauthorized:
+        """GitHub answered 401 to a request sent with the headers `sent` (of `header`): drop
+        it, or renew it."""
 
     @abstractmethod
     def secrets(self) -> tuple[str, ...]:
@@ -69,7 +74,7 @@ class PersonalToken(Credential):
         """`Authorization: bearer <token>`."""
         return {"Authorization": f"bearer {self.secret}"}
 
-    async def on_unauthorized(self) -> AfterUnauthorized:
+    async def on_unauthorized(self, sent: Mapping[str, str]) -> AfterUnauthorized:
         """A personal token GitHub rejects stays rejected."""
         return AfterUnauthorized.DROP
 

@@ -44,14 +44,20 @@ def parse_tokens(github_tokens: str | None, github_token: str | None) -> list[st
     tokens = [t.strip() for t in (raw or "").split(",")]
     unique = list(dict.fromkeys(t for t in tokens if t))
     if not unique:
-        raise ConfigError("no GitHub token: set GITHUB_TOKENS (comma-separated) or GITHUB_TOKEN")
+        raise ConfigError(
+            "no GitHub token: set GITHUB_TOKENS (comma-separated) or GITHUB_TOKEN, or a GitHub "
+            "App (GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY)"
+        )
     return unique
 
 
 def tokens_from_settings(settings: Settings) -> list[str]:
-    """The tokens of `settings` (GITHUB_TOKENS, else GITHUB_TOKEN), parsed by `parse_tokens`."""
+    """The tokens of `settings` (GITHUB_TOKENS, else GITHUB_TOKEN), parsed by `parse_tokens`;
+    none is an error unless a GitHub App is configured."""
     many = settings.github_tokens.get_secret_value() if settings.github_tokens else None
     one = settings.github_token.get_secret_value() if settings.github_token else None
+    if settings.github_app_id and not (many or "").strip(" ,\n\t") and not (one or "").strip():
+        return []  # a GitHub App's installations are the pool
     return parse_tokens(many, one)
 
 
@@ -167,7 +173,7 @@ class TokenPool:
         self.clock: Clock = clock or SystemClock()
         self._rand = rand
         credentials = [PersonalToken.of(t) if isinstance(t, str) else t for t in tokens]
-        self._entries = {c.id: _Entry(c, c.id) for c in credentials}
+        self._entries = {c.id: _Entry(c, c.account or c.id) for c in credentials}
         self._accounts = {e.account: _Account() for e in self._entries.values()}
 
     def __repr__(self) -> str:
@@ -297,8 +303,11 @@ class TokenPool:
         parking and pauses with the account's other tokens. What the token had learned alone
         joins in (its quota as the latest answer, the later parking and pause)."""
         entry = self._entries[token.id]
+        entry.login = login
+        if token.account is not None:  # an installation: its budget is its own, not its bot's
+            return
         old = self._accounts[entry.account]
-        entry.login, entry.account = login, f"login:{login}"
+        entry.account = f"login:{login}"
         shared = self._accounts.setdefault(entry.account, _Account())
         if old.quota is not None:
             shared.quota = _merged(shared.quota, old.quota)

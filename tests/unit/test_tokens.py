@@ -59,11 +59,14 @@ def test_parse_tokens(many: str | None, one: str | None, expected: list[str]) ->
     [(None, None), ("", " "), (" , ,", None)],
     ids=["unset", "blank", "only-commas"],
 )
-def test_no_token_is_a_config_error_naming_both_variables(
-    many: str | None, one: str | None
-) -> None:
-    with pytest.raises(ConfigError, match=r"GITHUB_TOKENS .* or GITHUB_TOKEN$"):
+def test_no_token_is_a_config_error_naming_the_variables(many: str | None, one: str | None) -> None:
+    with pytest.raises(ConfigError, match=r"GITHUB_TOKENS .* or GITHUB_TOKEN, or a GitHub App"):
         parse_tokens(many, one)
+
+
+def test_an_app_without_tokens_is_no_error() -> None:
+    assert tokens_from_settings(Settings(GITHUB_APP_ID="42")) == []
+    assert tokens_from_settings(Settings(GITHUB_APP_ID="42", GITHUB_TOKEN="t")) == ["t"]
 
 
 def test_tokens_from_settings() -> None:

@@ -7,22 +7,13 @@ from collections.abc import Iterator
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ghsync.emulator import Emulator, EmulatorConfig, running_emulator
-from ghsync.emulator.apps import AppConfig, InstallationConfig
+from ghsync.emulator.apps import InstallationConfig
+from tests.apps import APP_ID, OTHER_PRIVATE_KEY, PRIVATE_KEY, app_config
 from tests.clock import T0, FakeClock
 from tests.integration.emulator.conftest import TOKEN, graphql, http
 
-APP_ID = 4242
-KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-PUBLIC = (
-    KEY.public_key()
-    .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    .decode()
-)
 INSTALLATIONS = (
     InstallationConfig(11, "acme", repositories=3, users=5),
     InstallationConfig(12, "bigcorp", repositories=60, users=30),
@@ -32,7 +23,7 @@ INSTALLATIONS = (
 VIEWER = "query Viewer { viewer { login __typename } rateLimit { limit remaining cost } }"
 
 
-def app_jwt(now: float, *, key: rsa.RSAPrivateKey = KEY, iat: float = -60, exp: float = 540) -> str:
+def app_jwt(now: float, *, key: str = PRIVATE_KEY, iat: float = -60, exp: float = 540) -> str:
     claims = {"iat": int(now + iat), "exp": int(now + exp), "iss": str(APP_ID)}
     return jwt.encode(claims, key, algorithm="RS256")
 
@@ -49,7 +40,7 @@ def emulator(clock: FakeClock) -> Iterator[Emulator]:
         repos=1,
         prs=5,
         tokens=(TOKEN,),
-        apps=(AppConfig(APP_ID, PUBLIC, INSTALLATIONS, slug="ghsync-test"),),
+        apps=(app_config(*INSTALLATIONS),),
         installation_token_seconds=30,
     )
     with running_emulator(config, clock=clock.now) as running:
@@ -129,13 +120,13 @@ def test_an_uninstalled_app_answers_401_and_mints_nothing(emulator: Emulator) ->
 @pytest.mark.parametrize(
     ("token", "message"),
     [
-        (app_jwt(T0, key=OTHER_KEY), "A JSON web token could not be decoded"),
+        (app_jwt(T0, key=OTHER_PRIVATE_KEY), "A JSON web token could not be decoded"),
         ("not-a-jwt", "A JSON web token could not be decoded"),
         (app_jwt(T0, iat=-700, exp=-10), "'Expiration time' claim ('exp') must be a numeric"),
         (app_jwt(T0, iat=0, exp=900), "'Expiration time' claim ('exp') is too far in the future"),
         (app_jwt(T0, iat=120, exp=500), "'Issued at' claim ('iat') must be an Integer"),
         (
-            jwt.encode({"iat": int(T0), "exp": int(T0) + 60, "iss": "9"}, KEY, "RS256"),
+            jwt.encode({"iat": int(T0), "exp": int(T0) + 60, "iss": "9"}, PRIVATE_KEY, "RS256"),
             "Integration",
         ),
     ],
