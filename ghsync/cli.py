@@ -14,9 +14,11 @@ import typer
 
 from ghsync.config import DEFAULT_OPTIONS, Settings, SyncOptions
 from ghsync.emulator_cli import emulator_app
-from ghsync.errors import ConfigError, WarehouseError
+from ghsync.errors import ConfigError, GhsyncError, WarehouseError
 from ghsync.filelock import anyone_present, runs_path
+from ghsync.github.apps import app_credentials
 from ghsync.github.client import check_tokens
+from ghsync.github.credentials import Credential
 from ghsync.github.tokens import TokenState, TokenStatus, tokens_from_settings
 from ghsync.warehouse import Warehouse
 from ghsync.writer import reading
@@ -158,18 +160,25 @@ def tokens_command(
         typer.Option(help="Read the tokens from this Prefect Secret block, as a deployment does."),
     ] = None,
 ) -> None:
-    """Check each token (GITHUB_TOKENS / GITHUB_TOKEN): account, points left, reset, state.
+    """Check each credential (GITHUB_TOKENS / GITHUB_TOKEN, a GitHub App's installations):
+    kind, account, points left, reset, token expiry, state.
 
-    Tokens of one account are listed together: they share its one budget. Tokens are shown
-    masked. Exits 1 when no token is usable right now, 2 when none is set.
+    Tokens of one account are listed together: they share its one budget (an app installation
+    has its own). Secrets are never shown. Exits 1 when none is usable right now, 2 when none
+    is set.
     """
     settings = Settings()
     try:
         tokens = _secret_tokens(token_secret) if token_secret else tokens_from_settings(settings)
+        installations = asyncio.run(app_credentials(settings))
+        credentials: list[Credential | str] = [*tokens, *installations]
     except ConfigError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from error
-    statuses = asyncio.run(check_tokens(tokens, settings.github_graphql_url))
+    except GhsyncError as error:  # the app's installations could not be listed now
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from error
+    statuses = asyncio.run(check_tokens(credentials, settings.github_graphql_url))
     for line in _aligned(_by_account(statuses)):
         typer.echo(line)
     if not any(status.state is TokenState.READY for status in statuses):
@@ -182,11 +191,12 @@ def _by_account(statuses: list[TokenStatus]) -> list[tuple[str, ...] | str]:
     user has."""
     accounts: dict[str | int, list[TokenStatus]] = {}
     for index, status in enumerate(statuses):  # one GitHub did not identify: its own account
-        accounts.setdefault(status.login or index, []).append(status)
+        accounts.setdefault(status.account or index, []).append(status)
     rows: list[tuple[str, ...] | str] = [TokenStatus.HEADER]
-    for login, members in accounts.items():
+    for members in accounts.values():
         rows += [member.cells() for member in members]
         if len(members) > 1:
+            login = members[0].login
             note = f"{len(members)} tokens share account {login}'s budget: no extra capacity"
             rows.append(f"  {note}")
     return rows

@@ -182,8 +182,9 @@ class InstallationToken(Credential):
         app_id = api.key.app_id
         self.id = f"app-{app_id}-installation-{installation.id}"
         self.account = self.id
-        target = f" ({installation.account})" if installation.account else ""
-        self.mask = f"app {app_id} installation {installation.id}{target}"
+        self.kind = "app-installation"
+        self.target = installation.account
+        self.mask = f"app-{app_id}/installation-{installation.id}"
         self.renew_ahead = renew_ahead
         self.renewals = 0
         """Tokens minted so far."""

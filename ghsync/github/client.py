@@ -353,8 +353,8 @@ class GitHubClient:
         return _Outcome(verdict, answer, data, quota, sent)
 
 
-async def check_tokens(tokens: Sequence[str], graphql_url: str) -> list[TokenStatus]:
-    """Ask GitHub about every token once (`viewer` and its budget); statuses in order."""
+async def check_tokens(tokens: Sequence[Credential | str], graphql_url: str) -> list[TokenStatus]:
+    """Ask GitHub about every credential once (`viewer` and its budget); statuses in order."""
     pool = TokenPool(tokens)
     async with GitHubClient(pool, graphql_url) as client:
         await client.identify()

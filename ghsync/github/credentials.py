@@ -38,6 +38,15 @@ class Credential(ABC):
     account: str | None = None
     """The budget it spends, when it is its own (an app installation); None: its user's,
     learned from `viewer` (the tokens of one user share one budget)."""
+    kind: str = "personal-token"
+    """What it is, as `ghsync tokens` lists it."""
+    target: str | None = None
+    """Where an app is installed (`ghsync tokens` shows it as the account)."""
+
+    @property
+    def expires_at(self) -> float | None:
+        """When its current secret stops working (epoch seconds), if it says."""
+        return None
 
     @abstractmethod
     async def header(self) -> dict[str, str]:

@@ -108,18 +108,36 @@ class TokenStatus:
     reset_at: datetime | None
     state: TokenState
     usable_at: datetime | None
+    kind: str = "personal-token"
+    account: str | None = None
+    """Whose budget it spends: the user's login, or the installation's own; None: unknown."""
+    target: str | None = None
+    """Where an app installation is installed."""
+    expires_at: datetime | None = None
+    """When its current token expires (an app installation's, renewed before)."""
 
-    HEADER: ClassVar[tuple[str, ...]] = ("TOKEN", "ACCOUNT", "POINTS", "RESET", "STATE")
+    HEADER: ClassVar[tuple[str, ...]] = (
+        "CREDENTIAL",
+        "KIND",
+        "ACCOUNT",
+        "POINTS",
+        "RESET",
+        "EXPIRES",
+        "STATE",
+    )
     """The names of the `cells`."""
 
     def cells(self) -> tuple[str, ...]:
-        """Its row of `ghsync tokens`: mask, account, remaining/limit, reset, state."""
+        """Its row of `ghsync tokens`: mask, kind, account (or installation target),
+        remaining/limit of its own budget, reset, expiry of its current token, state."""
         budget = f"{self.remaining}/{self.limit}" if self.limit is not None else "?/?"
         reset = self.reset_at.isoformat() if self.reset_at else "?"
+        expires = self.expires_at.isoformat() if self.expires_at else "-"
         state = str(self.state)
         if self.usable_at is not None:
             state += f" until {self.usable_at.isoformat()}"
-        return (self.mask, self.login or "?", budget, reset, state)
+        account = self.target or self.login or "?"
+        return (self.mask, self.kind, account, budget, reset, expires, state)
 
 
 @dataclass
@@ -330,6 +348,10 @@ class TokenPool:
                     reset_at=_when(quota.reset_at) if quota else None,
                     state=state,
                     usable_at=_when(self._usable_at(entry)) if state in _WAITING else None,
+                    kind=entry.token.kind,
+                    account=entry.account if entry.login or entry.token.account else None,
+                    target=entry.token.target,
+                    expires_at=_when(expires) if (expires := entry.token.expires_at) else None,
                 )
             )
         return result

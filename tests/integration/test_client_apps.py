@@ -150,7 +150,7 @@ async def test_the_ids_stay_while_the_tokens_change() -> None:
             clock.advance(LIFETIME)
     assert len({credential_id for credential_id, _ in seen}) == 1
     assert len(seen) == 3
-    assert installation.mask == "app 4242 installation 11 (acme)"
+    assert (installation.mask, installation.target) == ("app-4242/installation-11", "acme")
 
 
 async def test_a_wrong_key_is_a_clear_error_naming_the_app() -> None:
