@@ -37,6 +37,7 @@ from ghsync import (
     Settings,
     SyncOptions,
     WarehouseError,
+    app_key,
     check_writable,
     display_for,
     listening,
@@ -72,6 +73,7 @@ def run_sync(targets: Targets, options: SyncOptions, *, verbose: bool = False) -
         settings = Settings()
         if targets.token_secret is None:
             tokens_from_settings(settings)
+        app_key(settings)  # a GitHub App's key is there and readable
         check_writable(targets.db or settings.db_path)
 
     return run_flow("sync", targets, options, check, verbose=verbose)

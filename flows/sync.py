@@ -23,10 +23,11 @@ from flows import tasks
 from flows.checkpoints import PageRef, PageTasks, forget_checkpoints
 from flows.report import Progress, publish_summary, tell_checked, tell_finished
 from flows.runtime import Runtime, current, running
-from flows.secrets import secret_tokens
+from flows.secrets import secret_tokens, secret_value
 from ghsync import (
     COST_LABEL,
     DEFAULT_OPTIONS,
+    Credential,
     GhsyncError,
     PendingCheck,
     PullRequestNode,
@@ -41,6 +42,7 @@ from ghsync import (
     SyncWindow,
     TokenPool,
     advance_session,
+    app_credentials,
     can_afford_checks,
     ci_due,
     ci_recheck_since,
@@ -74,6 +76,7 @@ async def sync_repos(
     full: bool = DEFAULT_OPTIONS.full,
     db: str | None = None,
     token_secret: str | None = None,
+    app_key_secret: str | None = None,
     concurrency_per_token: int = DEFAULT_OPTIONS.concurrency_per_token,
     page_size: int = DEFAULT_OPTIONS.page_size,
     check_run_reserve: int = DEFAULT_OPTIONS.check_run_reserve,
@@ -84,7 +87,9 @@ async def sync_repos(
 ) -> list[RepoOutcome]:
     """Sync pull requests of `repos` and of every non-archived repository of `orgs` into `db`
     (default GHSYNC_DB), with the tokens of the Prefect Secret block `token_secret`
-    (comma-separated), else GITHUB_TOKENS / GITHUB_TOKEN. `days_back` bounds a first sync,
+    (comma-separated), else GITHUB_TOKENS / GITHUB_TOKEN, and the installations of the GitHub
+    App of GITHUB_APP_ID (its private key from the Secret block `app_key_secret`, else
+    GITHUB_APP_PRIVATE_KEY / _PATH). `days_back` bounds a first sync,
     later ones fetch what changed; the other options: `ghsync.SyncOptions`."""
     names = validate_repo_names(repos or [])
     options = SyncOptions(
@@ -94,7 +99,8 @@ async def sync_repos(
         ci_recheck_days=ci_recheck_days,
     )  # fmt: skip
     settings = Settings()
-    pool = TokenPool(await _tokens(token_secret, settings), max_wait=options.max_wait_seconds)
+    credentials = await _credentials(token_secret, app_key_secret, settings)
+    pool = TokenPool(credentials, max_wait=options.max_wait_seconds)
     db_path = Path(db) if db else settings.db_path
     async with running(pool, settings.github_graphql_url, db_path, options) as runtime:
         names += await _org_repos(orgs or [], names)
@@ -107,10 +113,13 @@ async def sync_repos(
     return outcomes
 
 
-async def _tokens(secret_name: str | None, settings: Settings) -> list[str]:
-    if secret_name:
-        return await secret_tokens(secret_name)
-    return tokens_from_settings(settings)
+async def _credentials(
+    token_secret: str | None, app_key_secret: str | None, settings: Settings
+) -> list[Credential | str]:
+    """The personal tokens and the app installations of the run."""
+    tokens = await secret_tokens(token_secret) if token_secret else tokens_from_settings(settings)
+    key = await secret_value(app_key_secret, "app_key_secret") if app_key_secret else None
+    return [*tokens, *await app_credentials(settings, private_key=key)]
 
 
 async def _org_repos(orgs: list[str], named: list[str]) -> list[str]:

@@ -18,7 +18,9 @@ from ghsync.errors import (
 )
 from ghsync.events import PageLoaded, Spent, SyncListener, listener, listening
 from ghsync.filelock import file_lock, lock_path, presence, runs_path
+from ghsync.github.apps import app_credentials, app_key
 from ghsync.github.client import COST_LABEL, GitHubClient
+from ghsync.github.credentials import Credential
 from ghsync.github.fetch import (
     PrPage,
     RepoMeta,
@@ -77,6 +79,7 @@ __all__ = [
     "AllTokensInvalid",
     "CommitChecks",
     "ConfigError",
+    "Credential",
     "Display",
     "FatalError",
     "GhsyncError",
@@ -107,6 +110,8 @@ __all__ = [
     "WarehouseError",
     "WarehouseWriter",
     "advance_session",
+    "app_credentials",
+    "app_key",
     "can_afford_checks",
     "check_repos",
     "check_run_frames",

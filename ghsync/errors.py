@@ -156,7 +156,7 @@ class AllTokensInvalid(FatalError):
     def __init__(self, token_masks: list[str]) -> None:
         super().__init__(
             f"every token was rejected by GitHub (401 Bad credentials): {', '.join(token_masks)};"
-            " check GITHUB_TOKENS / GITHUB_TOKEN"
+            " check GITHUB_TOKENS / GITHUB_TOKEN (and a GitHub App's installations)"
         )
         self.token_masks = token_masks
 

@@ -12,10 +12,13 @@ over 20, at most 12,500; 10,000 on Enterprise Cloud); its `viewer` is the app's 
 from __future__ import annotations
 
 import secrets
+import string
 from dataclasses import dataclass
 
 import jwt
 
+TOKEN_ALPHABET = string.ascii_letters + string.digits
+"""GitHub's tokens: a prefix and 36 letters and digits."""
 JWT_MAX_SECONDS = 600
 """GitHub refuses an app JWT whose `exp` is more than 10 minutes after its `iat` or now."""
 CLOCK_DRIFT_SECONDS = 60
@@ -74,10 +77,13 @@ class Minted:
 class Apps:
     """The configured apps, the installations removed since, and JWT checks."""
 
-    def __init__(self, apps: tuple[AppConfig, ...], token_seconds: float) -> None:
+    def __init__(
+        self, apps: tuple[AppConfig, ...], token_seconds: float, uninstalled: set[int]
+    ) -> None:
         self.apps = apps
         self.token_seconds = token_seconds
-        self.uninstalled: set[int] = set()
+        self.uninstalled = uninstalled
+        """Installations removed (shared with the limits, which remove them on a fault)."""
 
     def authenticate(self, token: str | None, now: float) -> AppConfig:
         """The app whose valid JWT `token` is; JwtRefused with GitHub's message otherwise."""
@@ -110,7 +116,7 @@ class Apps:
         found = next((i for i in self.installations(app) if i.id == installation_id), None)
         if found is None:
             return None
-        token = "ghs_" + secrets.token_urlsafe(27)[:36]
+        token = "ghs_" + "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(36))
         return Minted(token, found, app, now + self.token_seconds)
 
 

@@ -40,6 +40,9 @@ class FaultConfig:
     """retry-after seconds sent with secondary-limit answers."""
     revoke_after: dict[str, int] = field(default_factory=dict)
     """token -> number of its requests after which it answers 401 Bad credentials."""
+    uninstall_after: dict[int, int] = field(default_factory=dict)
+    """app installation id -> number of its tokens' requests after which it is uninstalled
+    (its tokens answer 401, minting one answers 404)."""
     denied_repos: dict[str, str] = field(default_factory=dict)
     """`owner/name` -> NOT_FOUND (invisible to the token), FORBIDDEN (an App token without
     access) or INSUFFICIENT_SCOPES: `repository` answers null with that error."""

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ghsync.emulator.apps import Minted
-from ghsync.emulator.config import EmulatorConfig
+from ghsync.emulator.config import EmulatorConfig, FaultConfig
 
 SECONDARY_MESSAGE = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "
@@ -65,6 +65,9 @@ class Limits:
         """The `viewer` login of accounts that are not users (an installation: its app's bot)."""
         self.expires: dict[str, float] = {}
         """Installation tokens: when they stop working."""
+        self.uninstalled: set[int] = set()
+        """Installations removed: their tokens answer 401, none can be minted."""
+        self.installation_requests: Counter[str] = Counter()
         self._minted: Counter[int] = Counter()
 
     def add_installation_token(self, minted: Minted) -> str:
@@ -80,7 +83,8 @@ class Limits:
         return account
 
     def uninstall(self, installation_id: int) -> None:
-        """Every token of the installation answers 401 from now on."""
+        """Remove the installation: its tokens answer 401 from now on, and none is minted."""
+        self.uninstalled.add(installation_id)
         account = f"installation-{installation_id}"
         self.revoked |= {token for token, owner in self.accounts.items() if owner == account}
 
@@ -110,15 +114,24 @@ class Limits:
             budget.reset_at = self.clock() + reset_in
         return budget
 
-    def is_authorised(self, token: str | None, revoke_after: dict[str, int]) -> bool:
-        """Known, not revoked, not expired; counts the request towards `revoke_after` (token ->
-        N)."""
+    def is_authorised(self, token: str | None, faults: FaultConfig) -> bool:
+        """Known, not revoked, not expired; counts the request towards the faults'
+        `revoke_after` (token -> N) and `uninstall_after` (installation id -> N requests of
+        its tokens)."""
         if token is None or token not in self.accounts or token in self.revoked:
             return False
         if token in self.expires and self.clock() >= self.expires[token]:
             return False
         self.requests[token] += 1
-        limit = revoke_after.get(token)
+        if token in self.expires:  # an installation's
+            account = self.accounts[token]
+            self.installation_requests[account] += 1
+            installation = int(account.removeprefix("installation-"))
+            allowed = {int(k): v for k, v in faults.uninstall_after.items()}.get(installation)
+            if allowed is not None and self.installation_requests[account] > allowed:
+                self.uninstall(installation)
+                return False
+        limit = faults.revoke_after.get(token)
         if limit is not None and self.requests[token] > limit:
             self.revoked.add(token)
             return False

@@ -33,7 +33,7 @@ def _authorised_token(request: web.Request) -> str | None:
     state.stats["requests"] += 1
     state.stats["rest_requests"] += 1
     token = bearer_token(request)
-    return token if state.limits.is_authorised(token, state.faults.revoke_after) else None
+    return token if state.limits.is_authorised(token, state.faults) else None
 
 
 async def handle_rate_limit(request: web.Request) -> web.Response:

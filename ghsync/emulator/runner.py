@@ -115,7 +115,6 @@ class Emulator:
         """Remove an app installation: its tokens answer 401, no new one can be minted."""
 
         def apply() -> None:
-            self.state.apps.uninstalled.add(installation_id)
             self.state.limits.uninstall(installation_id)
 
         self._call(apply)

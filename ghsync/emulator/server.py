@@ -64,7 +64,7 @@ async def handle_graphql(request: web.Request) -> web.StreamResponse:
     state.stats["requests"] += 1
     state.stats["graphql_requests"] += 1
     token = bearer_token(request)
-    if not state.limits.is_authorised(token, state.faults.revoke_after):
+    if not state.limits.is_authorised(token, state.faults):
         state.stats["unauthorized"] += 1
         return unauthorized()
     assert token is not None

@@ -15,8 +15,12 @@ from typing import Any
 
 import duckdb
 
-TOKEN_SHAPE = re.compile(rb"(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{60,})")
-"""Any GitHub token, whoever's: fake ones from other test modules count too."""
+TOKEN_SHAPE = re.compile(
+    rb"(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{60,}"
+    rb"|eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})"
+)
+"""Any GitHub token, whoever's (fake ones from other test modules count too), and any JWT (a
+GitHub App's)."""
 
 
 class Finder:

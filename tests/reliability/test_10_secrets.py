@@ -1,7 +1,9 @@
-"""Scenario 10: after the other scenarios (and a run of its own that revokes a token, meets
-secondary limits and uses every CLI command that names tokens), no token appears anywhere:
-captured logs, CLI output, Prefect's database (logs, parameters, artifacts, events) and result
-storage, the DuckDB files, the cassettes. Masks only."""
+"""Scenario 10: after the other scenarios (and a run of its own that revokes a token, loses a
+GitHub App installation, meets secondary limits and uses every CLI command that names
+tokens), no secret appears anywhere: no token (installation tokens `ghs_` included), JWT or
+line of the app's private key in captured logs, CLI output, Prefect's database (logs,
+parameters, artifacts, events) and result storage, the DuckDB files, the cassettes. Masks
+only."""
 
 from __future__ import annotations
 
@@ -18,7 +20,10 @@ from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
 
 from flows.sync import sync_repos
 from ghsync.emulator import EmulatorConfig, FaultConfig
+from ghsync.emulator.apps import InstallationConfig
 from ghsync.errors import ReposFailed
+from ghsync.github.apps import AppKey
+from tests.apps import APP_ID, PRIVATE_KEY, app_config
 from tests.reliability.conftest import Scenario, fake_tokens
 from tests.reliability.leaks import Finder
 
@@ -33,22 +38,37 @@ def prefect_database() -> Path:
 
 @pytest.mark.scenario("10. Secrets")
 async def test_no_token_anywhere_masks_only(
-    scenario: Scenario, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+    scenario: Scenario,
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     revoked, kept = fake_tokens("rs")
     # The first token is refused at its first request (the run's `viewer` query, asked of every
     # token in turn), the second after 8: the run fails mid-session, so the pages it fetched
     # stay in the checkpoint storage (a finished session's are removed) for the search below.
+    # The app's installation is removed after 6 requests of its tokens.
     revoke = {revoked: 0, kept: 8}
-    faults = FaultConfig(revoke_after=revoke, secondary_rate=0.2, secondary_retry_after=1)
-    scenario.emulator(
-        EmulatorConfig(seed=111, repos=1, prs=40, tokens=(revoked, kept), faults=faults)
+    faults = FaultConfig(
+        revoke_after=revoke, uninstall_after={11: 6}, secondary_rate=0.2, secondary_retry_after=1
     )
+    app = app_config(InstallationConfig(11, "acme"))
+    config = EmulatorConfig(
+        seed=111, repos=1, prs=40, tokens=(revoked, kept), faults=faults, apps=(app,)
+    )
+    emulator = scenario.emulator(config)
+    monkeypatch.setenv("GITHUB_API_URL", emulator.api_url)
+    monkeypatch.setenv("GITHUB_APP_ID", str(APP_ID))
+    monkeypatch.setenv("GITHUB_APP_PRIVATE_KEY", PRIVATE_KEY)
+    key_lines = [line for line in PRIVATE_KEY.splitlines() if "PRIVATE KEY" not in line]
+    scenario.evidence.tokens.update(key_lines[1:-1])  # full 64-character lines of the key
     db = tmp_path / "w.duckdb"
     with pytest.raises(ReposFailed, match=r"401|rejected"):
         await sync_repos(repos=["acme/repo-1"], days_back=None, db=str(db), page_size=10)
-    for command in (("status", "--db", str(db)), ("tokens",)):
-        assert scenario.cli(*command).returncode in (0, 1)
+    assert scenario.cli("status", "--db", str(db)).returncode == 0
+    # the app is installed nowhere now: a configuration error (2), said without a secret
+    assert scenario.cli("tokens").returncode == 2
+    assert scenario.cli("tokens", GITHUB_APP_ID="").returncode in (0, 1)  # the tokens alone
     await APILogHandler.aflush()
 
     evidence = scenario.evidence
@@ -76,6 +96,8 @@ async def test_no_token_anywhere_masks_only(
     assert finder.found == []
     # the search saw what it was meant to: masks in logs, results, runs, artifacts, databases
     assert any("ghp_…rrrr" in line for line in evidence.logs)
+    assert any(f"app-{APP_ID}/installation-11 rejected" in line for line in evidence.logs)
+    assert emulator.stats()["counters"]["installation_tokens"] >= 1
     assert any("rejected (401 Bad credentials)" in line for line in evidence.logs)
     assert any("ghp_…ssss" in output for output in evidence.outputs)
     assert list((scenario.prefect_home / "storage").glob("ghsync-session-*/*"))
@@ -102,4 +124,7 @@ def test_the_finder_finds_a_token_wherever_it_hides(tmp_path: Path) -> None:
     assert finder.found
     finder = Finder([])  # a token nobody declared is found by its shape
     finder.search_file(record)
+    assert len(finder.found) == 1
+    finder = Finder([])  # so is a GitHub App's JWT
+    finder.search("a log line", f"Authorization: Bearer {AppKey('1', PRIVATE_KEY).jwt(0)}")
     assert len(finder.found) == 1

@@ -150,3 +150,11 @@ def test_an_installation_token_is_not_an_app_jwt(emulator: Emulator) -> None:
         ).status
         == 404
     )
+
+
+def test_an_installation_uninstalled_after_n_requests(emulator: Emulator) -> None:
+    emulator.set_faults(uninstall_after={"11": 2})  # JSON keys are strings, as over HTTP
+    token = mint(emulator, 11, T0)["token"]
+    assert [graphql(emulator, VIEWER, token=token).status for _ in range(3)] == [200, 200, 401]
+    url = f"{emulator.api_url}/app/installations/11/access_tokens"
+    assert http(url, {}, token=app_jwt(T0), method="POST").status == 404
