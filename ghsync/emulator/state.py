@@ -26,9 +26,7 @@ class EmulatorState:
         self.config = config
         self.world = build_world(config)
         self.limits = Limits(config, clock)
-        self.apps = Apps(
-            config.apps, config.installation_token_seconds, self.limits.uninstalled
-        )
+        self.apps = Apps(config.apps, config.installation_token_seconds, self.limits.uninstalled)
         self.clock = clock
         self.faults = config.faults
         self.rng = random.Random(f"faults:{config.seed}")

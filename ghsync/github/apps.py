@@ -21,6 +21,8 @@ from typing import Any
 
 import aiohttp
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ghsync.config import Settings
 from ghsync.errors import ConfigError, GhsyncError, RetriableError
@@ -70,6 +72,19 @@ class AppKey:
 
     app_id: str
     private_key: str = field(repr=False)
+    _signer: rsa.RSAPrivateKey = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        try:
+            loaded = serialization.load_pem_private_key(self.private_key.encode(), password=None)
+        except (ValueError, TypeError):
+            loaded = None
+        if not isinstance(loaded, rsa.RSAPrivateKey):
+            raise ConfigError(
+                f"the private key of GitHub App {self.app_id} is not an RSA private key in PEM "
+                "form (the .pem file GitHub made for the app, unencrypted)"
+            )
+        object.__setattr__(self, "_signer", loaded)
 
     def jwt(self, now: float) -> str:
         """A JWT GitHub accepts for the next minutes (RS256)."""
@@ -78,13 +93,7 @@ class AppKey:
             "exp": int(now) + JWT_LIFETIME_SECONDS,
             "iss": self.app_id,
         }
-        try:
-            return jwt.encode(claims, self.private_key, algorithm="RS256")
-        except (ValueError, TypeError, jwt.PyJWTError) as error:
-            raise ConfigError(
-                f"the private key of GitHub App {self.app_id} is not an RSA private key in PEM "
-                f"form ({type(error).__name__})"
-            ) from None
+        return jwt.encode(claims, self._signer, algorithm="RS256")
 
 
 @dataclass(frozen=True)

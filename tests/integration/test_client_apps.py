@@ -26,7 +26,7 @@ from ghsync.github.client import GitHubClient
 from ghsync.github.credentials import Credential
 from ghsync.github.ratelimit import Kind
 from ghsync.github.tokens import TokenPool, TokenState
-from tests.apps import APP_ID, OTHER_PRIVATE_KEY, PRIVATE_KEY, SLUG, app_config
+from tests.apps import APP_ID, OTHER_PRIVATE_KEY, PRIVATE_KEY, PUBLIC_KEY, SLUG, app_config
 from tests.clock import FakeClock
 
 PAT = "ghp_" + "p" * 32 + "PPPP"
@@ -182,8 +182,9 @@ async def test_installations_from_settings() -> None:
             )
         with pytest.raises(ConfigError, match="has no private key"):
             await app_credentials(Settings(**base))
-        with pytest.raises(ConfigError, match="not an RSA private key"):
-            await app_credentials(Settings(**base, GITHUB_APP_PRIVATE_KEY="not a key"))
+        for wrong in ("not a key", PUBLIC_KEY):  # the app's public key is no private key
+            with pytest.raises(ConfigError, match="not an RSA private key"):
+                await app_credentials(Settings(**base, GITHUB_APP_PRIVATE_KEY=wrong))
     assert [c.installation.id for c in every] == [11, 12]
     assert [c.installation.id for c in one] == [12]
     assert await app_credentials(Settings()) == []

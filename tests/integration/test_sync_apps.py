@@ -10,12 +10,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from prefect.blocks.system import Secret
 from prefect.client.orchestration import get_client
 
 from flows.sync import sync_repos
 from ghsync.emulator import Emulator, EmulatorConfig, FaultConfig
 from ghsync.emulator.apps import InstallationConfig
-from ghsync.errors import ReposFailed
+from ghsync.errors import ConfigError, ReposFailed
 from tests.apps import APP_ID, PRIVATE_KEY, app_config
 from tests.conftest import emulated
 from tests.integration.truth import differences
@@ -125,3 +126,21 @@ async def test_an_installation_removed_mid_run_is_dropped_and_the_token_goes_on(
         pytest.raises(ReposFailed),  # alone, the app cannot finish: said, not hidden
     ):
         await sync_repos(repos=REPOS, days_back=None, db=str(tmp_path / "alone.duckdb"))
+
+
+async def test_the_app_key_from_a_secret_block(
+    monkeypatch: pytest.MonkeyPatch, prefect_server: str, tmp_path: Path
+) -> None:
+    await Secret(value=PRIVATE_KEY).save("github-app-key-test", overwrite=True)
+    monkeypatch.setenv("GITHUB_APP_INSTALLATION_IDS", "11")
+    with as_app(monkeypatch, with_pat=False) as emulator:
+        monkeypatch.delenv("GITHUB_APP_PRIVATE_KEY")
+        db = tmp_path / "w.duckdb"
+        await sync_repos(
+            repos=REPOS, days_back=None, db=str(db), app_key_secret="github-app-key-test"
+        )
+        assert_truth(emulator, db)
+        with pytest.raises(
+            ConfigError, match=r"no Prefect Secret block named 'nope'.*app_key_secret"
+        ):
+            await sync_repos(repos=REPOS, db=str(db), app_key_secret="nope")
