@@ -27,6 +27,7 @@ from flows.secrets import secret_tokens, secret_value
 from ghsync import (
     COST_LABEL,
     DEFAULT_OPTIONS,
+    OWNER,
     Credential,
     GhsyncError,
     PendingCheck,
@@ -171,6 +172,7 @@ async def sync_repository(repo: str, meta: RepoMeta | None, page_tasks: PageTask
     outcome = RepoOutcome(repo)
     started = time.monotonic()
     COST_LABEL.set(repo)
+    OWNER.set(repo.split("/", 1)[0])  # an app installation reads only its account's repos
     client = current().client
     try:
         if meta is None:

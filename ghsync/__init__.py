@@ -19,7 +19,7 @@ from ghsync.errors import (
 from ghsync.events import PageLoaded, Spent, SyncListener, listener, listening
 from ghsync.filelock import file_lock, lock_path, presence, runs_path
 from ghsync.github.apps import app_credentials, app_key
-from ghsync.github.client import COST_LABEL, GitHubClient
+from ghsync.github.client import COST_LABEL, OWNER, GitHubClient
 from ghsync.github.credentials import Credential
 from ghsync.github.fetch import (
     PrPage,
@@ -76,6 +76,7 @@ __all__ = [
     "COST_LABEL",
     "DEFAULT_OPTIONS",
     "INTERRUPTED_EXIT_CODE",
+    "OWNER",
     "AllTokensInvalid",
     "CommitChecks",
     "ConfigError",

@@ -161,6 +161,18 @@ class AllTokensInvalid(FatalError):
         self.token_masks = token_masks
 
 
+class Unreachable(FatalError):
+    """No configured credential can read an owner's repositories (every one of them is an app
+    installation on other accounts)."""
+
+    def __init__(self, owner: str, token_masks: list[str]) -> None:
+        super().__init__(
+            f"no credential can read {owner}'s repositories ({', '.join(token_masks)}): "
+            f"install the GitHub App on {owner}, or add a personal token (GITHUB_TOKENS)"
+        )
+        self.owner, self.token_masks = owner, token_masks
+
+
 class AccessDenied(FatalError):
     """GitHub refuses a target (repository, organization or node); retrying will not help."""
 

@@ -48,6 +48,9 @@ class RequestContext:
     rate_limit: Obj
     denied_repos: dict[str, str]
     dry_run: bool = False
+    reach: str | None = None
+    """The only owner whose repositories the token sees (an app installation's account);
+    None: every one (a user's token, in this emulator)."""
     nodes_returned: int = 0
     connections: int = 0
     """Connections resolved so far, in execution order (counted from 1)."""
@@ -186,13 +189,32 @@ def _repository(_: Any, info: Info, owner: str, name: str, **__: Any) -> Obj | N
         return None
     repo = info.context.world.find_repo(owner, name)
     denial = info.context.denied_repos.get(f"{owner}/{name}".lower())
-    if repo is None or denial == "NOT_FOUND":
+    if repo is None or denial == "NOT_FOUND" or not _reachable(info.context, repo):
         raise GitHubError(
             "NOT_FOUND", f"Could not resolve to a Repository with the name '{owner}/{name}'."
         )
     if denial is not None:
         raise GitHubError(denial, DENIAL_MESSAGES[denial])
     return repo
+
+
+def _reachable(context: RequestContext, obj: Obj) -> bool:
+    """Whether the token may see `obj`: an installation token sees only its account's
+    repositories and what is in them (GitHub answers the rest as if it did not exist)."""
+    if context.reach is None:
+        return True
+    repo = _repository_of(obj)
+    return repo is None or repo["nameWithOwner"].split("/")[0].lower() == context.reach.lower()
+
+
+def _repository_of(obj: Obj) -> Obj | None:
+    """The repository an object belongs to, when it says (a PR, a commit, a check suite or run)."""
+    if obj["__typename"] == "Repository":
+        return obj
+    for link in ("repository", "commit", "checkSuite"):
+        if isinstance(obj.get(link), dict):
+            return _repository_of(obj[link])
+    return None
 
 
 def _organization(_: Any, info: Info, login: str) -> Obj | None:
@@ -217,7 +239,7 @@ def _node(_: Any, info: Info, id: str) -> Obj | None:
     if info.context.dry_run:
         return None
     found = info.context.world.nodes.get(id)
-    if found is None:
+    if found is None or not _reachable(info.context, found):
         raise GitHubError("NOT_FOUND", f"Could not resolve to a node with the global id of '{id}'")
     return found
 
@@ -225,7 +247,8 @@ def _node(_: Any, info: Info, id: str) -> Obj | None:
 def _nodes(_: Any, info: Info, ids: list[str]) -> list[Obj | None]:
     if info.context.dry_run:
         return []
-    missing = [i for i in ids if i not in info.context.world.nodes]
+    nodes = info.context.world.nodes
+    missing = [i for i in ids if i not in nodes or not _reachable(info.context, nodes[i])]
     if missing:
         raise GitHubError(
             "NOT_FOUND", f"Could not resolve to a node with the global id of '{missing[0]}'"

@@ -69,6 +69,8 @@ class Limits:
         """Installations removed: their tokens answer 401, none can be minted."""
         self.installation_requests: Counter[str] = Counter()
         self._minted: Counter[int] = Counter()
+        self.reach: dict[str, str] = {}
+        """Installation tokens: the account whose repositories they see."""
 
     def add_installation_token(self, minted: Minted) -> str:
         """Accept `minted` until it expires; returns its account."""
@@ -80,6 +82,7 @@ class Limits:
         self.points_per_hour[account] = installation.points_per_hour()
         self.viewers[account] = minted.app.bot_login
         self.expires[minted.token] = minted.expires_at
+        self.reach[minted.token] = installation.account
         return account
 
     def uninstall(self, installation_id: int) -> None:

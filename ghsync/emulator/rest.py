@@ -96,7 +96,8 @@ async def handle_check_runs(request: web.Request) -> web.Response:
     headers = budget.headers("core")
     repo = state.world.find_repo(request.match_info["owner"], request.match_info["name"])
     commit = state.world.commits.get(request.match_info["ref"])
-    if repo is None:
+    reach = state.limits.reach.get(token)
+    if repo is None or (reach and reach.lower() != request.match_info["owner"].lower()):
         return json_response({"message": "Not Found"}, 404, headers)
     if commit is None or commit["repository"] is not repo:
         return json_response(

@@ -172,7 +172,10 @@ async def _execute(
     }
     viewer = _viewer(state, token)
     denied = {repo.lower(): kind for repo, kind in state.faults.denied_repos.items()}
-    context = graph.RequestContext(state.world, viewer, rate_limit, denied, dry_run=cost.dry_run)
+    reach = state.limits.reach.get(token)
+    context = graph.RequestContext(
+        state.world, viewer, rate_limit, denied, dry_run=cost.dry_run, reach=reach
+    )
     result = graph.run(document, variables, operation_name, context)
     if limited:
         context, result = _out_of_resources(state, document, variables, operation_name, context)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import contextlib
 import random
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +57,21 @@ log = get_logger(__name__)
 COST_LABEL: ContextVar[str] = ContextVar("ghsync_cost_label", default="")
 """What the current requests are for (a repository): their points and requests are counted
 under it in `GitHubClient.points` / `.requests`. Set it in the coroutine doing the work."""
+
+OWNER: ContextVar[str | None] = ContextVar("ghsync_owner", default=None)
+"""Whose repositories the current requests read (`owner` of `owner/name`): they go only to
+credentials that can read them (an app installation reads only its account's). None: any."""
+
+
+@contextmanager
+def reading(owner: str) -> Iterator[None]:
+    """Send the requests of the block with credentials that can read `owner`'s repositories."""
+    token = OWNER.set(owner)
+    try:
+        yield
+    finally:
+        OWNER.reset(token)
+
 
 SECONDARY_ALLOWANCE = 4
 """Secondary limits a request weathers: this many times `max_attempts` (each is waited out)."""
@@ -244,7 +259,7 @@ class GitHubClient:
         raises at once, as for a page that can shrink."""
         failures = secondaries = 0
         while True:
-            credential = await self.pool.choose()
+            credential = await self.pool.choose(OWNER.get())
             try:
                 async with self._slot(credential.id):
                     if not self.pool.is_usable(credential):

@@ -43,6 +43,11 @@ class Credential(ABC):
     target: str | None = None
     """Where an app is installed (`ghsync tokens` shows it as the account)."""
 
+    def reaches(self, owner: str | None) -> bool:
+        """Whether it can read `owner`'s repositories (None: whatever a request is about). A
+        user's token reads what the user can; an app installation only its account's."""
+        return owner is None or self.target is None or owner.lower() == self.target.lower()
+
     @property
     def expires_at(self) -> float | None:
         """When its current secret stops working (epoch seconds), if it says."""

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from ghsync.errors import ConfigError, SourceChanged
-from ghsync.github.client import GitHubClient
+from ghsync.github.client import GitHubClient, reading
 from ghsync.nodes import (
     CheckRunsData,
     CheckSuite,
@@ -60,15 +61,30 @@ class RepoMeta:
 
 async def check_repos(client: GitHubClient, repos: Sequence[str]) -> dict[str, RepoMeta | None]:
     """Metadata of each repository, 50 per request (1 point); None when GitHub answers
-    NOT_FOUND or FORBIDDEN for it."""
+    NOT_FOUND or FORBIDDEN for it. With app installations in the pool (each reads only its
+    account's repositories), a batch holds one owner's repositories and goes to a credential
+    that reads them."""
     result: dict[str, RepoMeta | None] = {}
-    for start in range(0, len(repos), BATCH):
-        chunk = repos[start : start + BATCH]
-        items = [dict(zip(("owner", "name"), repo.split("/", 1), strict=True)) for repo in chunk]
-        answers = await client.execute_batch("RepoMetadata", items)
-        for repo, answer in zip(chunk, answers, strict=True):
-            result[repo] = None if answer is None else _meta(shaped(answer, RepositoryMetadata))
-    return result
+    for owner, group in _by_owner(repos, client.pool.scoped()):
+        for start in range(0, len(group), BATCH):
+            chunk = group[start : start + BATCH]
+            items = [dict(zip(("owner", "name"), r.split("/", 1), strict=True)) for r in chunk]
+            with reading(owner) if owner else nullcontext():
+                answers = await client.execute_batch("RepoMetadata", items)
+            for repo, answer in zip(chunk, answers, strict=True):
+                meta = None if answer is None else _meta(shaped(answer, RepositoryMetadata))
+                result[repo] = meta
+    return {repo: result[repo] for repo in repos}
+
+
+def _by_owner(repos: Sequence[str], scoped: bool) -> list[tuple[str | None, list[str]]]:
+    """`repos` in batches' groups: by owner when `scoped`, else one group."""
+    if not scoped:
+        return [(None, list(repos))]
+    groups: dict[str, list[str]] = {}
+    for repo in repos:
+        groups.setdefault(repo.split("/", 1)[0].lower(), []).append(repo)
+    return list(groups.items())
 
 
 def _meta(node: RepositoryMetadata) -> RepoMeta:
@@ -93,7 +109,8 @@ async def list_org_repos(client: GitHubClient, org: str) -> list[str]:
     names: list[str] = []
     cursor = None
     while True:
-        answer = await client.execute("OrgRepositories", {"org": org, "cursor": cursor})
+        with reading(org):
+            answer = await client.execute("OrgRepositories", {"org": org, "cursor": cursor})
         page = shaped(answer, OrgRepositoriesData)["organization"]["repositories"]
         names += [repo["nameWithOwner"] for repo in items(page) if not repo["isArchived"]]
         info = page.get("pageInfo")

@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import ClassVar, Protocol
 
 from ghsync.config import Settings
-from ghsync.errors import AllTokensInvalid, ConfigError, TokensExhausted
+from ghsync.errors import AllTokensInvalid, ConfigError, TokensExhausted, Unreachable
 from ghsync.github.credentials import Credential, PersonalToken
 from ghsync.github.ratelimit import Quota, secondary_pause
 from ghsync.log import get_logger
@@ -230,19 +230,28 @@ class TokenPool:
         entry = self._entries[token.id]
         return self._state(entry, self.clock.now()) is TokenState.READY
 
-    async def choose(self) -> Credential:
+    def scoped(self) -> bool:
+        """Whether some credential reads only one owner's repositories (an app installation)."""
+        return any(e.token.target is not None for e in self._entries.values())
+
+    async def choose(self, owner: str | None = None) -> Credential:
         """The usable token with the fewest requests in flight, then the most points left in
         its account (a token whose slots are all taken would make a request wait while another
-        token idles); waits while all are parked. `release` the token when the request is done.
+        token idles), among those that can read `owner`'s repositories (None: any); waits
+        while all are parked. `release` the token when the request is done.
 
-        Raises AllTokensInvalid when no valid token is left, TokensExhausted when the first
-        one usable again is further away than `max_wait`.
+        Raises AllTokensInvalid when no valid token is left, Unreachable when none can read
+        `owner`'s repositories, TokensExhausted when the first one usable again is further
+        away than `max_wait`.
         """
+        reaching = [e for e in self._entries.values() if e.token.reaches(owner)]
+        if not reaching and owner is not None:
+            raise Unreachable(owner, [e.token.mask for e in self._entries.values()])
         while True:
             now = self.clock.now()
-            valid = [e for e in self._entries.values() if not e.invalid]
+            valid = [e for e in reaching if not e.invalid]
             if not valid:
-                raise AllTokensInvalid([e.token.mask for e in self._entries.values()])
+                raise AllTokensInvalid([e.token.mask for e in reaching])
             ready = [e for e in valid if self._state(e, now) is TokenState.READY]
             if ready:
                 chosen = min(ready, key=lambda e: (e.in_flight, -self._remaining(e, now)))

@@ -14,7 +14,7 @@ import pytest
 from ghsync.config import Settings
 from ghsync.emulator import Emulator, EmulatorConfig, started_emulator
 from ghsync.emulator.apps import InstallationConfig
-from ghsync.errors import AllTokensInvalid, ConfigError
+from ghsync.errors import AllTokensInvalid, ConfigError, Unreachable
 from ghsync.github.apps import (
     AppApi,
     AppKey,
@@ -22,7 +22,7 @@ from ghsync.github.apps import (
     app_credentials,
     installation_credentials,
 )
-from ghsync.github.client import GitHubClient
+from ghsync.github.client import GitHubClient, reading
 from ghsync.github.credentials import Credential
 from ghsync.github.ratelimit import Kind
 from ghsync.github.tokens import TokenPool, TokenState
@@ -188,3 +188,24 @@ async def test_installations_from_settings() -> None:
     assert [c.installation.id for c in every] == [11, 12]
     assert [c.installation.id for c in one] == [12]
     assert await app_credentials(Settings()) == []
+
+
+async def test_requests_go_to_the_installation_that_reads_the_owner() -> None:
+    clock = FakeClock()
+    installations = (InstallationConfig(11, "acme"), InstallationConfig(12, "bigcorp"))
+    async with serve(clock, *installations) as emulator:
+        acme, bigcorp = await installation_credentials(api(emulator, clock), None)
+        async with client(emulator, clock, acme, bigcorp) as github:
+            for _ in range(3):
+                with reading("ACME"):  # owners compare as GitHub does: ignoring case
+                    [repo] = await github.execute_batch(
+                        "RepoMetadata", [{"owner": "acme", "name": "repo-1"}]
+                    )
+                    assert repo is not None
+            with reading("zeta"), pytest.raises(Unreachable, match="zeta"):
+                await github.execute(VIEWER)
+        points = emulator.stats()["points"]
+        async with client(emulator, clock, acme, PAT) as mixed:
+            with reading("zeta"):
+                await mixed.execute(VIEWER)  # a personal token reads what its user can
+    assert set(points) == {"installation-11/1"}

@@ -16,7 +16,7 @@ from prefect.client.orchestration import get_client
 from flows.sync import sync_repos
 from ghsync.emulator import Emulator, EmulatorConfig, FaultConfig
 from ghsync.emulator.apps import InstallationConfig
-from ghsync.errors import ConfigError, ReposFailed
+from ghsync.errors import ConfigError, ReposFailed, Unreachable
 from tests.apps import APP_ID, PRIVATE_KEY, app_config
 from tests.conftest import emulated
 from tests.integration.truth import differences
@@ -89,8 +89,11 @@ async def test_a_mixed_pool_syncs_with_installations_and_tokens(
         await sync_repos(repos=REPOS, days_back=None, db=str(tmp_path / "w.duckdb"))
         assert_truth(emulator, tmp_path / "w.duckdb")
         counters = emulator.stats()["counters"]
+        points = emulator.stats()["points"]
     assert counters["op:Viewer"] == 3  # the PAT and both installations: whose budget is whose
     assert counters["installation_tokens"] == 2
+    # the acme-labs installation cannot read acme's repositories: asked nothing but `viewer`
+    assert points["installation-12/1"] == 1 and points["installation-11/1"] > 1
     assert await limit_names() == {LIMIT, f"ghsync-token-app-{APP_ID}-installation-12"}
 
 
@@ -144,3 +147,10 @@ async def test_the_app_key_from_a_secret_block(
             ConfigError, match=r"no Prefect Secret block named 'nope'.*app_key_secret"
         ):
             await sync_repos(repos=REPOS, db=str(db), app_key_secret="nope")
+
+
+async def test_repositories_of_an_account_no_credential_reads_are_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, prefect_server: str, tmp_path: Path
+) -> None:
+    with as_app(monkeypatch, with_pat=False), pytest.raises(Unreachable, match="install the"):
+        await sync_repos(repos=["zeta/repo-1"], db=str(tmp_path / "w.duckdb"))

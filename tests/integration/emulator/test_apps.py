@@ -158,3 +158,17 @@ def test_an_installation_uninstalled_after_n_requests(emulator: Emulator) -> Non
     assert [graphql(emulator, VIEWER, token=token).status for _ in range(3)] == [200, 200, 401]
     url = f"{emulator.api_url}/app/installations/11/access_tokens"
     assert http(url, {}, token=app_jwt(T0), method="POST").status == 404
+
+
+def test_an_installation_token_sees_only_its_accounts_repositories(emulator: Emulator) -> None:
+    other = mint(emulator, 12, T0)["token"]  # installed on bigcorp, not on acme
+    own = mint(emulator, 11, T0)["token"]
+    query = 'query { repository(owner: "acme", name: "repo-1") { id } }'
+    seen = graphql(emulator, query, token=own).json()["data"]["repository"]
+    hidden = graphql(emulator, query, token=other).json()
+    assert seen is not None and hidden["data"]["repository"] is None
+    assert hidden["errors"][0]["type"] == "NOT_FOUND"
+    by_id = f'query {{ node(id: "{seen["id"]}") {{ id }} }}'
+    assert graphql(emulator, by_id, token=own).json()["data"]["node"] == seen
+    assert graphql(emulator, by_id, token=other).json()["data"]["node"] is None
+    assert graphql(emulator, by_id, token=TOKEN).json()["data"]["node"] == seen  # a user's
