@@ -7,8 +7,8 @@ a result, a log line or an artifact.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +29,7 @@ from ghsync import (
     lock_path,
     presence,
     runs_path,
+    scoped,
 )
 
 
@@ -55,14 +56,9 @@ def current() -> Runtime:
     return _RUNTIME.get()
 
 
-@contextmanager
-def installed(runtime: Runtime) -> Iterator[None]:
+def installed(runtime: Runtime) -> AbstractContextManager[None]:
     """Make `runtime` the current one for the tasks started inside."""
-    token = _RUNTIME.set(runtime)
-    try:
-        yield
-    finally:
-        _RUNTIME.reset(token)
+    return scoped(_RUNTIME, runtime)
 
 
 @asynccontextmanager

@@ -51,6 +51,7 @@ from ghsync.outcome import (
     total_line,
 )
 from ghsync.records import PageCounts, check_run_frames, map_repositories, page_frames
+from ghsync.scoped import scoped
 from ghsync.session import (
     advance_session,
     can_afford_checks,
@@ -146,6 +147,7 @@ __all__ = [
     "resume_session",
     "route_logs",
     "runs_path",
+    "scoped",
     "settle_ci",
     "start_session",
     "summary_description",

@@ -7,14 +7,15 @@ Listeners are called on the flow's event loop: they must return at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
 
 from ghsync.github.tokens import TokenStatus
 from ghsync.outcome import RepoOutcome
+from ghsync.scoped import scoped
 
 
 @dataclass(frozen=True)
@@ -54,14 +55,9 @@ class SyncListener(Protocol):
 _LISTENER: ContextVar[SyncListener | None] = ContextVar("ghsync_listener", default=None)
 
 
-@contextmanager
-def listening(listener: SyncListener) -> Iterator[None]:
+def listening(listener: SyncListener) -> AbstractContextManager[None]:
     """Let `listener` hear the flow runs started inside the block (in this context)."""
-    token = _LISTENER.set(listener)
-    try:
-        yield
-    finally:
-        _LISTENER.reset(token)
+    return scoped(_LISTENER, listener)
 
 
 def listener() -> SyncListener | None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import contextlib
 import random
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, contextmanager
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, AsyncExitStack
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +51,7 @@ from ghsync.github.ratelimit import (
 from ghsync.github.tokens import TokenPool, TokenStatus
 from ghsync.github.transport import URL_HINT, NoReply, Transport
 from ghsync.log import get_logger, redacting
+from ghsync.scoped import scoped
 
 log = get_logger(__name__)
 
@@ -63,14 +64,9 @@ OWNER: ContextVar[str | None] = ContextVar("ghsync_owner", default=None)
 credentials that can read them (an app installation reads only its account's). None: any."""
 
 
-@contextmanager
-def reading(owner: str) -> Iterator[None]:
+def reading(owner: str) -> AbstractContextManager[None]:
     """Send the requests of the block with credentials that can read `owner`'s repositories."""
-    token = OWNER.set(owner)
-    try:
-        yield
-    finally:
-        OWNER.reset(token)
+    return scoped(OWNER, owner)
 
 
 SECONDARY_ALLOWANCE = 4

@@ -19,6 +19,7 @@ from ghsync.github.apps import (
     AppApi,
     AppKey,
     AppKeyRefused,
+    InstallationToken,
     app_credentials,
     installation_credentials,
 )
@@ -75,31 +76,34 @@ async def test_requests_renew_the_token_ahead_of_its_expiry() -> None:
         assert emulator.stats()["counters"]["installation_tokens"] == 2
 
 
-async def test_a_401_for_an_expired_token_renews_it_and_the_request_succeeds() -> None:
-    clock, github_clock = FakeClock(), FakeClock()
-    async with serve(github_clock) as emulator:
-        [installation] = await installation_credentials(api(emulator, clock), None)
-        async with client(emulator, clock, installation) as github:
-            await github.execute(VIEWER)
-            github_clock.advance(LIFETIME)  # GitHub's clock: expired; ours: not due for renewal
-            data = await github.execute(VIEWER)
-        assert data["viewer"]["login"] == f"{SLUG}[bot]"
-        assert github.answers[Kind.UNAUTHORIZED] == 1
-        assert installation.renewals == 2
-        assert [s.state for s in github.pool.statuses()] == [TokenState.READY]
-
-
-async def test_concurrent_requests_meeting_one_401_renew_once() -> None:
+@asynccontextmanager
+async def expired_at_github() -> AsyncIterator[tuple[GitHubClient, InstallationToken]]:
+    """A client of one installation whose token GitHub's clock says expired, while ours says
+    it is not due for renewal: its next request meets a 401."""
     clock, github_clock = FakeClock(), FakeClock()
     async with serve(github_clock) as emulator:
         [installation] = await installation_credentials(api(emulator, clock), None)
         async with client(emulator, clock, installation) as github:
             await github.execute(VIEWER)
             github_clock.advance(LIFETIME)
-            answers = await asyncio.gather(*(github.execute(VIEWER) for _ in range(8)))
-        assert len(answers) == 8  # every request succeeded
-        assert github.answers[Kind.UNAUTHORIZED] >= 1  # the first one certainly met the 401
-        assert installation.renewals == 2  # however many met it, the token was renewed once
+            yield github, installation
+
+
+async def test_a_401_for_an_expired_token_renews_it_and_the_request_succeeds() -> None:
+    async with expired_at_github() as (github, installation):
+        data = await github.execute(VIEWER)
+    assert data["viewer"]["login"] == f"{SLUG}[bot]"
+    assert github.answers[Kind.UNAUTHORIZED] == 1
+    assert installation.renewals == 2
+    assert [s.state for s in github.pool.statuses()] == [TokenState.READY]
+
+
+async def test_concurrent_requests_meeting_one_401_renew_once() -> None:
+    async with expired_at_github() as (github, installation):
+        answers = await asyncio.gather(*(github.execute(VIEWER) for _ in range(8)))
+    assert len(answers) == 8  # every request succeeded
+    assert github.answers[Kind.UNAUTHORIZED] >= 1  # the first one certainly met the 401
+    assert installation.renewals == 2  # however many met it, the token was renewed once
 
 
 async def test_an_uninstalled_installation_is_dropped_and_a_pat_goes_on() -> None:
