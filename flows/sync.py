@@ -327,5 +327,6 @@ async def _refetch_ci(job: Repository, state: SyncState, heads: list[PendingChec
 
 
 def _can_afford_checks() -> bool:
-    runtime = current()
-    return can_afford_checks(runtime.client.pool.statuses(), runtime.options.check_run_reserve)
+    runtime, owner = current(), OWNER.get()
+    statuses = runtime.client.pool.statuses()
+    return can_afford_checks(statuses, runtime.options.check_run_reserve, owner)

@@ -161,8 +161,11 @@ def close_session(
     )
 
 
-def can_afford_checks(statuses: Sequence[TokenStatus], reserve: int) -> bool:
+def can_afford_checks(
+    statuses: Sequence[TokenStatus], reserve: int, owner: str | None = None
+) -> bool:
     """False when every usable token's account is below `reserve` points: check runs are
-    deferred, not the PRs. A token dropped after a 401 counts for nothing."""
-    valid = [s for s in statuses if s.state is not TokenState.INVALID]
+    deferred, not the PRs. A token dropped after a 401 counts for nothing; so does an app
+    installation on another account than `owner` (it cannot read the repository)."""
+    valid = [s for s in statuses if s.state is not TokenState.INVALID and s.reaches(owner)]
     return any(s.remaining is None or s.remaining >= reserve for s in valid)

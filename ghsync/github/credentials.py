@@ -19,6 +19,13 @@ from enum import StrEnum
 from ghsync.log import mask_token, token_fingerprint
 
 
+def reads(target: str | None, owner: str | None) -> bool:
+    """Whether a credential installed on `target` (None: a user's token, which reads what the
+    user can) reads `owner`'s repositories (None: whatever a request is about). Owners compare
+    as GitHub's logins do, ignoring case."""
+    return owner is None or target is None or owner.lower() == target.lower()
+
+
 class AfterUnauthorized(StrEnum):
     """What becomes of a credential that GitHub answered 401 Bad credentials."""
 
@@ -44,9 +51,8 @@ class Credential(ABC):
     """Where an app is installed (`ghsync tokens` shows it as the account)."""
 
     def reaches(self, owner: str | None) -> bool:
-        """Whether it can read `owner`'s repositories (None: whatever a request is about). A
-        user's token reads what the user can; an app installation only its account's."""
-        return owner is None or self.target is None or owner.lower() == self.target.lower()
+        """Whether it can read `owner`'s repositories (`reads`)."""
+        return reads(self.target, owner)
 
     @property
     def expires_at(self) -> float | None:

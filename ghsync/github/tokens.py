@@ -23,7 +23,7 @@ from typing import ClassVar, Protocol
 
 from ghsync.config import Settings
 from ghsync.errors import AllTokensInvalid, ConfigError, TokensExhausted, Unreachable
-from ghsync.github.credentials import Credential, PersonalToken
+from ghsync.github.credentials import Credential, PersonalToken, reads
 from ghsync.github.ratelimit import Quota, secondary_pause
 from ghsync.log import get_logger
 
@@ -126,6 +126,10 @@ class TokenStatus:
         "STATE",
     )
     """The names of the `cells`."""
+
+    def reaches(self, owner: str | None) -> bool:
+        """Whether its credential can read `owner`'s repositories (`Credential.reaches`)."""
+        return reads(self.target, owner)
 
     def cells(self) -> tuple[str, ...]:
         """Its row of `ghsync tokens`: mask, kind, account (or installation target),

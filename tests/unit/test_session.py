@@ -3,6 +3,7 @@ settle and defer CI, the CI due, close, and whether the tokens can afford check 
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from ghsync.ci import PendingCheck
@@ -144,3 +145,10 @@ def test_check_runs_are_affordable_while_one_usable_account_is_above_the_reserve
     assert can_afford_checks([status(None)], 100)  # not asked yet: unknown is not low
     assert not can_afford_checks([status(5000, TokenState.INVALID), status(10)], 100)
     assert not can_afford_checks([], 100)
+
+
+def test_an_installation_on_another_account_affords_no_checks() -> None:
+    other = dataclasses.replace(status(5000), target="bigcorp")
+    assert can_afford_checks([status(50), other], 100)  # whatever a request is about
+    assert not can_afford_checks([status(50), other], 100, owner="acme")
+    assert can_afford_checks([status(50), other], 100, owner="BigCorp")
