@@ -161,6 +161,10 @@ class AllTokensInvalid(FatalError):
         self.token_masks = token_masks
 
 
+class CredentialLost(FatalError):
+    """A credential can no longer authenticate anything (an app uninstalled): drop it."""
+
+
 class Unreachable(FatalError):
     """No configured credential can read an owner's repositories (every one of them is an app
     installation on other accounts)."""

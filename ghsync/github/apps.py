@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ghsync.config import Settings
-from ghsync.errors import ConfigError, GhsyncError, RetriableError
+from ghsync.errors import ConfigError, CredentialLost, RetriableError
 from ghsync.github.credentials import AfterUnauthorized, Credential
 
 JWT_BACKDATE_SECONDS = 60
@@ -52,7 +52,7 @@ class AppKeyRefused(ConfigError):
         self.app_id, self.detail = app_id, message
 
 
-class InstallationGone(GhsyncError):
+class InstallationGone(CredentialLost):
     """The app has no such installation (uninstalled, suspended, or another app's)."""
 
     def __init__(self, app_id: str, installation_id: int, status: int) -> None:
@@ -230,6 +230,8 @@ class InstallationToken(Credential):
                 await self._renew()
             except InstallationGone:
                 return AfterUnauthorized.DROP
+            except AppRequestFailed:  # minting failed for now: `header` mints, the client backs off
+                self._current = None
             return AfterUnauthorized.RENEWED
 
     def secrets(self) -> tuple[str, ...]:

@@ -24,6 +24,7 @@ from ghsync.errors import (
     AccessDenied,
     ConfigError,
     ConnectionFailed,
+    CredentialLost,
     FatalError,
     GhsyncError,
     InsufficientScopes,
@@ -32,6 +33,7 @@ from ghsync.errors import (
     RepoForbidden,
     RepoNotFound,
     ResourceLimited,
+    RetriableError,
     SecondaryRateLimited,
     ServerError,
     ServerTimeout,
@@ -100,6 +102,8 @@ class _Outcome:
     quota: Quota | None = None
     sent: Mapping[str, str] = field(default_factory=dict, repr=False)
     """The credential's headers the request carried (a 401 says which token it refused)."""
+    lost: bool = False
+    """The credential could not make a header at all (`CredentialLost`): drop it."""
 
 
 def describe_target(variables: Mapping[str, Any]) -> str:
@@ -304,7 +308,7 @@ class GitHubClient:
         elif kind is Kind.SECONDARY:
             self.pool.pause(token, outcome.verdict.retry_after)
         elif kind is Kind.UNAUTHORIZED and (
-            await token.on_unauthorized(outcome.sent) is AfterUnauthorized.DROP
+            outcome.lost or await token.on_unauthorized(outcome.sent) is AfterUnauthorized.DROP
         ):
             self.pool.drop(token)
         return kind
@@ -342,7 +346,12 @@ class GitHubClient:
         """POST once with `credential`; never raises for what GitHub answers (ConfigError when
         the first connection to the URL is refused)."""
         request = GraphQLRequest(document, variable_values=variables)
-        sent = await credential.header()
+        try:
+            sent = await credential.header()
+        except CredentialLost as lost:  # an app installation removed: no token to send
+            return _Outcome(Verdict(Kind.UNAUTHORIZED, str(lost)), None, lost=True)
+        except RetriableError as error:  # minting an installation token failed for now
+            return _Outcome(Verdict(Kind.CONNECTION, str(error)), None)
         reply = await self._transport.post(request, sent)
         if isinstance(reply, NoReply):
             kind = Kind.TIMEOUT if reply.timed_out else Kind.CONNECTION

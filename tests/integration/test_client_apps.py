@@ -14,7 +14,7 @@ import pytest
 from ghsync.config import Settings
 from ghsync.emulator import Emulator, EmulatorConfig, started_emulator
 from ghsync.emulator.apps import InstallationConfig
-from ghsync.errors import AllTokensInvalid, ConfigError, Unreachable
+from ghsync.errors import AllTokensInvalid, ConfigError, ConnectionFailed, Unreachable
 from ghsync.github.apps import (
     AppApi,
     AppKey,
@@ -213,3 +213,32 @@ async def test_requests_go_to_the_installation_that_reads_the_owner() -> None:
             with reading("zeta"):
                 await mixed.execute(VIEWER)  # a personal token reads what its user can
     assert set(points) == {"installation-11/1"}
+
+
+async def test_an_installation_removed_before_its_renewal_is_dropped_and_a_pat_goes_on() -> None:
+    clock = FakeClock()
+    async with serve(clock) as emulator:
+        [installation] = await installation_credentials(api(emulator, clock), None)
+        async with client(emulator, clock, installation, PAT) as github:
+            await github.identify()
+            emulator.uninstall(11)
+            clock.advance(LIFETIME)  # due for renewal: minting answers 404
+            for _ in range(3):
+                await github.execute(VIEWER)
+            states = [s.state for s in github.pool.statuses()]
+    assert states == [TokenState.INVALID, TokenState.READY]
+
+
+async def test_minting_that_fails_for_now_is_retried_as_a_connection_failure() -> None:
+    clock = FakeClock()
+    async with serve(clock) as emulator:
+        [installation] = await installation_credentials(api(emulator, clock), None)
+        pool = TokenPool([installation], clock=clock)
+        async with GitHubClient(pool, emulator.graphql_url, max_attempts=2) as github:
+            installation.api.api_url = "http://127.0.0.1:9"  # the App API is unreachable
+            with pytest.raises(ConnectionFailed, match="access_tokens"):
+                await github.execute(VIEWER)
+            installation.api.api_url = emulator.api_url  # back: the next request mints
+            await github.execute(VIEWER)
+    assert installation.renewals == 1
+    assert [s.state for s in pool.statuses()] == [TokenState.READY]
