@@ -165,7 +165,7 @@ def test_readme_sequence_syncs_the_emulator_and_the_ui_tells_the_story(tmp_path:
         assert all(repo in status for repo in REPOS)
         tokens = ghsync(stack, "tokens", "--token-secret", SECRET_BLOCK)
         header, *lines = tokens.strip().splitlines()
-        assert header.split()[0] == "TOKEN" and len(lines) == 2  # a header, a line per token
+        assert header.split()[0] == "CREDENTIAL" and len(lines) == 2  # a header, a line per token
         assert not any(token in tokens for token in TOKENS)  # masked
 
         with webhook_receiver() as (url, received):

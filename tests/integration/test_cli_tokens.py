@@ -3,6 +3,7 @@ budgets said so, and short tokens told apart by their masks."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -55,17 +56,16 @@ def test_short_tokens_have_masks_of_their_own() -> None:
     assert not any(token.removeprefix("ghp_") in output for token in short)
 
 
-def test_app_installations_are_listed_with_their_own_budgets_and_expiry(
-    tmp_path: Path,
-) -> None:
+def test_app_installations_are_listed_with_their_own_budgets_and_expiry() -> None:
     installations = (
         InstallationConfig(11, "acme"),
         InstallationConfig(12, "bigcorp", repositories=60, users=30),
     )
     config = EmulatorConfig(seed=1, repos=1, prs=5, tokens=(A,), apps=(app_config(*installations),))
-    key = tmp_path / "app.pem"
-    key.write_text(PRIVATE_KEY)
-    with running_emulator(config) as emulator:
+    # the key file goes as soon as the test is done: scenario 10 searches the tests' files
+    with running_emulator(config) as emulator, tempfile.TemporaryDirectory() as folder:
+        key = Path(folder) / "app.pem"
+        key.write_text(PRIVATE_KEY)
         env = {
             "GITHUB_TOKENS": A,
             "GITHUB_TOKEN": None,
