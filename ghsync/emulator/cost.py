@@ -2,7 +2,7 @@
 
 Cost: add up the requests needed to fulfil each connection, assuming every `first`/`last` is
 reached (a nested connection costs one request per possible parent), divide by 100, round,
-minimum 1. nodeCount: the most nodes the query can return. Docs example: 1 + 100 + 5,000
+minimum 1. Under `nodes(ids: [...])` each id is a possible parent. nodeCount: the most nodes the query can return. Docs example: 1 + 100 + 5,000
 requests -> 51 points. Pagination misuse is rejected here, before execution, as GitHub does.
 """
 
@@ -135,6 +135,8 @@ class _Walker:
             self.cost.requests += multiplier
             self.cost.node_count += multiplier * size
             child_multiplier = multiplier * max(size, 1)
+        elif name == "nodes" and isinstance(args.get("ids"), list):
+            child_multiplier = multiplier * max(len(args["ids"]), 1)
         if node.selection_set is not None:
             self.walk(get_named_type(definition.type), node.selection_set, child_multiplier, here)
 

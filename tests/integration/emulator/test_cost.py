@@ -107,3 +107,18 @@ def test_fields_left_out_by_directives_cost_nothing(emulator: Emulator) -> None:
         for flag in (True, False)
     ]
     assert counts == [100 + 100 * 100, 100]  # the skipped reviews count in neither
+
+
+@pytest.mark.parametrize(("ids", "points"), [(1, 1), (13, 1), (50, 6)], ids=lambda v: str(v))
+def test_connections_under_nodes_cost_once_per_id(
+    emulator: Emulator, ids: int, points: int
+) -> None:
+    """Every id of `nodes(ids:)` is a possible parent: 50 commits x (checkSuites(first: 10) +
+    10 x checkRuns) = 550 requests -> 6 points, not 1."""
+    query = (
+        "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Commit { checkSuites(first: 10) "
+        "{ nodes { checkRuns(first: 100) { totalCount } } } } } rateLimit(dryRun: true) { cost nodeCount } }"
+    )
+    body = graphql(emulator, query, {"ids": ["x"] * ids}).json()
+    assert body["data"]["rateLimit"]["cost"] == points
+    assert body["data"]["rateLimit"]["nodeCount"] == ids * (10 + 10 * 100)
