@@ -2,8 +2,9 @@
 
 Cost: add up the requests needed to fulfil each connection, assuming every `first`/`last` is
 reached (a nested connection costs one request per possible parent), divide by 100, round,
-minimum 1. Under `nodes(ids: [...])` each id is a possible parent. nodeCount: the most nodes the query can return. Docs example: 1 + 100 + 5,000
-requests -> 51 points. Pagination misuse is rejected here, before execution, as GitHub does.
+minimum 1. Under `nodes(ids: [...])` each id is a possible parent. nodeCount: the most nodes
+the query can return. Docs example: 1 + 100 + 5,000 requests -> 51 points. Pagination misuse
+is rejected here, before execution, as GitHub does.
 """
 
 from __future__ import annotations

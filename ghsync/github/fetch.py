@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ghsync.errors import ConfigError, SourceChanged
+from ghsync.github import plan
 from ghsync.github.client import GitHubClient, reading
 from ghsync.nodes import (
     CheckRunsData,
@@ -31,8 +32,13 @@ from ghsync.nodes import (
 )
 from ghsync.tables import NESTED
 
-BATCH = 50
-"""Items per batched request: 50 metadata checks or nested follow-ups cost 1 point."""
+METADATA_BATCH = plan.batch_size(plan.METADATA_PER_ITEM)
+"""Repositories per metadata request: 149 cost 1 point."""
+_COMPLETION_COST = {
+    "PullRequestNested": plan.NESTED_PER_ITEM,
+    "CheckRunsNested": plan.CHECK_RUNS_NESTED_PER_ITEM,
+}
+"""R of one follow-up: 149 nested lists, or 24 commits or check suites, cost 1 point."""
 
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 
@@ -60,14 +66,14 @@ class RepoMeta:
 
 
 async def check_repos(client: GitHubClient, repos: Sequence[str]) -> dict[str, RepoMeta | None]:
-    """Metadata of each repository, 50 per request (1 point); None when GitHub answers
+    """Metadata of each repository, 149 per request (1 point); None when GitHub answers
     NOT_FOUND or FORBIDDEN for it. With app installations in the pool (each reads only its
     account's repositories), a batch holds one owner's repositories and goes to a credential
     that reads them."""
     result: dict[str, RepoMeta | None] = {}
     for owner, group in _by_owner(repos, client.pool.scoped()):
-        for start in range(0, len(group), BATCH):
-            chunk = group[start : start + BATCH]
+        for start in range(0, len(group), METADATA_BATCH):
+            chunk = group[start : start + METADATA_BATCH]
             items = [dict(zip(("owner", "name"), r.split("/", 1), strict=True)) for r in chunk]
             with reading(owner) if owner else nullcontext():
                 answers = await client.execute_batch("RepoMetadata", items)
@@ -153,8 +159,8 @@ async def complete_nested(client: GitHubClient, prs: Sequence[PullRequestNode]) 
     """Fetch every remaining page of every nested connection of the PRs (tables.NESTED), in
     place; returns the requests.
 
-    Each round asks the next page of every incomplete (owner, connection) pair, 50 pairs per
-    request, until none is left.
+    Each round asks the next page of every incomplete (owner, connection) pair, 149 pairs per
+    request (1 point), until none is left.
     """
     return await _complete(client, "PullRequestNested", prs, NESTED)
 
@@ -164,12 +170,15 @@ async def fetch_check_runs(
 ) -> dict[str, CommitChecks]:
     """Complete check suites (every run, re-runs included) and statuses of each commit.
 
+    The commits go in the fewest 1-point requests (plan.batches): 50 in 2 of 25.
     Returns commit id -> Commit node with `checkSuites.nodes[].checkRuns.nodes` complete; a
     commit GitHub no longer has is left out.
     """
     commits: dict[str, CommitChecks] = {}
-    for start in range(0, len(commit_ids), BATCH):
-        ids = list(commit_ids[start : start + BATCH])
+    start = 0
+    for size in plan.batches(len(commit_ids), plan.CHECK_RUNS_PER_COMMIT):
+        ids = list(commit_ids[start : start + size])
+        start += size
         answer = await client.execute("CheckRuns", {"ids": ids})
         for commit in shaped(answer, CheckRunsData)["nodes"]:
             if commit:
@@ -204,8 +213,10 @@ async def _complete(
     connection of the roots, in rounds until none is left; returns the requests."""
     requests = 0
     while pending := [due for root in roots for each in nested for due in each.due(root)]:
-        for start in range(0, len(pending), BATCH):
-            chunk: list[Due[Any, Any]] = pending[start : start + BATCH]
+        start = 0
+        for size in plan.batches(len(pending), _COMPLETION_COST[operation]):
+            chunk: list[Due[Any, Any]] = pending[start : start + size]
+            start += size
             answers = await client.execute_batch(operation, [d.variables() for d in chunk])
             requests += 1
             for due, answer in zip(chunk, answers, strict=True):

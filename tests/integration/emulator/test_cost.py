@@ -117,7 +117,8 @@ def test_connections_under_nodes_cost_once_per_id(
     10 x checkRuns) = 550 requests -> 6 points, not 1."""
     query = (
         "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Commit { checkSuites(first: 10) "
-        "{ nodes { checkRuns(first: 100) { totalCount } } } } } rateLimit(dryRun: true) { cost nodeCount } }"
+        "{ nodes { checkRuns(first: 100) { totalCount } } } } } "
+        "rateLimit(dryRun: true) { cost nodeCount } }"
     )
     body = graphql(emulator, query, {"ids": ["x"] * ids}).json()
     assert body["data"]["rateLimit"]["cost"] == points
