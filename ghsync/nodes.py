@@ -232,10 +232,6 @@ class PullRequestPageData(TypedDict):
     repository: RepositoryPullRequests
 
 
-class CheckRunsData(TypedDict):
-    nodes: list[CommitChecks | None]
-
-
 def big_int(value: str | int | None) -> int | None:
     """A `BigInt` (GitHub sends it as a string) as an int."""
     return int(value) if value is not None else None

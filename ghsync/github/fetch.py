@@ -17,7 +17,6 @@ from ghsync.errors import ConfigError, SourceChanged
 from ghsync.github import plan
 from ghsync.github.client import GitHubClient, reading
 from ghsync.nodes import (
-    CheckRunsData,
     CheckSuite,
     CommitChecks,
     Due,
@@ -179,9 +178,10 @@ async def fetch_check_runs(
     for size in plan.batches(len(commit_ids), plan.CHECK_RUNS_PER_COMMIT):
         ids = list(commit_ids[start : start + size])
         start += size
-        answer = await client.execute("CheckRuns", {"ids": ids})
-        for commit in shaped(answer, CheckRunsData)["nodes"]:
-            if commit:
+        answers = await client.execute_batch("CheckRuns", [{"id": i} for i in ids])
+        for answer in answers:
+            if answer:
+                commit = shaped(answer, CommitChecks)
                 commits[commit["id"]] = commit
     await _complete(client, "CheckRunsNested", list(commits.values()), _CHECKS_NESTED)
     return commits

@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from graphql import DocumentNode
 
 from ghsync.emulator import graph
 from ghsync.emulator.cost import analyse
-from ghsync.github.operations import load_operation
+from ghsync.github import plan
+from ghsync.github.operations import batch_variables, build_batch, load_operation
 from tests.bench.processes import (
     UNLIMITED,
     SyncRun,
@@ -90,7 +92,18 @@ def checked(run: SyncRun) -> SyncRun:
 
 def operation_cost(name: str, variables: dict[str, Any]) -> int:
     """Points of one request of operation `name`, by GitHub's formula (the emulator's)."""
-    document = load_operation(name)
+    return document_cost(load_operation(name), variables)
+
+
+def check_runs_cost(commits: int) -> int:
+    """Points of the check runs of `commits` head commits, in fetch's 1-point batches."""
+    return sum(
+        document_cost(build_batch("CheckRuns", size), batch_variables([{"id": "x"}] * size))
+        for size in plan.batches(commits, plan.CHECK_RUNS_PER_COMMIT)
+    )
+
+
+def document_cost(document: DocumentNode, variables: dict[str, Any]) -> int:
     operation, fragments = None, {}
     for definition in document.definitions:
         if getattr(definition, "operation", None) is not None:
@@ -135,7 +148,7 @@ def points_per_1000(bench: Bench, prs: int = 1000) -> Figure:
     points = stats["points_total"]
     pages = math.ceil(prs / 100)
     page_100 = operation_cost("PullRequestPage", {"owner": "o", "name": "n", "pageSize": 100})
-    checks_100 = operation_cost("CheckRuns", {"ids": ["x"] * 100})
+    checks_100 = check_runs_cost(100)
     bound = 1 + pages * (page_100 + checks_100)
     rest = rest_requests(db)
     scale = 1000 / prs

@@ -60,10 +60,10 @@ async def test_nested_lists_and_check_runs_are_complete() -> None:
         assert runs == [run["databaseId"] for run in expected["checkRuns"]], pr["number"]
 
 
-async def test_metadata_of_60_repositories_takes_two_requests_of_one_point() -> None:
-    config = EmulatorConfig(seed=2, repos=58, prs=1, heavy_prs=False, tokens=(TOKEN,))
+async def test_metadata_of_150_repositories_takes_two_requests_of_one_point() -> None:
+    config = EmulatorConfig(seed=2, repos=148, prs=1, heavy_prs=False, tokens=(TOKEN,))
     async with started_emulator(config) as emu:
-        names = [f"acme/repo-{i}" for i in range(1, 59)] + ["acme/empty", "acme/nope"]
+        names = [f"acme/repo-{i}" for i in range(1, 149)] + ["acme/empty", "acme/nope"]
         async with GitHubClient(TokenPool([TOKEN]), emu.graphql_url) as client:
             COST_LABEL.set("metadata")
             metas = await check_repos(client, names)

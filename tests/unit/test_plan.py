@@ -39,7 +39,7 @@ def metadata(count: int) -> QueryCost:
 
 
 def check_runs(count: int) -> QueryCost:
-    return emulator_cost(load_operation("CheckRuns"), {"ids": ["C"] * count})
+    return batch("CheckRuns", [{"id": "C"}] * count)
 
 
 def check_runs_nested(count: int) -> QueryCost:
@@ -105,7 +105,9 @@ def test_batches_are_the_fewest_1_point_requests_evenly_filled(
 
 def test_the_head_commits_of_a_page_of_50_cost_2_points() -> None:
     assert plan.CHECK_SUITES_FIRST == 4
-    assert sum(check_runs(size).points for size in plan.batches(50, 5)) == 2
+    assert (
+        sum(check_runs(size).points for size in plan.batches(50, plan.CHECK_RUNS_PER_COMMIT)) == 2
+    )
     assert check_runs(50).points == 3  # in one request: R = 250
 
 

@@ -25,7 +25,7 @@ from ghsync.github.operations import (
     operation_version,
 )
 
-BATCHED = ["RepoMetadata", "PullRequestNested", "CheckRunsNested"]
+BATCHED = ["RepoMetadata", "PullRequestNested", "CheckRuns", "CheckRunsNested"]
 
 
 def estimate_cost(document: DocumentNode, variables: dict[str, Any]) -> int:
@@ -134,5 +134,5 @@ def test_nested_follow_up_for_149_prs_costs_one_point() -> None:
 
 
 def test_check_runs_of_29_commits_cost_one_point() -> None:
-    variables = {"ids": [f"C_{i}" for i in range(29)]}
-    assert estimate_cost(load_operation("CheckRuns"), variables) == 1
+    items = [{"id": f"C_{i}"} for i in range(29)]
+    assert estimate_cost(build_batch("CheckRuns", 29), batch_variables(items)) == 1
