@@ -60,9 +60,18 @@ def test_the_pr_page_costs_what_the_formula_says(prs: int) -> None:
 
 @pytest.mark.parametrize(("connections", "best"), [(8, 18), (7, 21), (12, 12), (1, 100)])
 def test_the_best_page_size_pays_the_fewest_points_per_pr(connections: int, best: int) -> None:
-    assert plan.best_page_size(connections) == best
-    per_pr = {n: plan.pr_page_points(n, connections) / n for n in range(1, 101)}
+    def points_of(prs: int) -> int:
+        return plan.pr_page_points(prs, connections)
+
+    assert plan.best_page_size(points_of) == best
+    per_pr = {n: points_of(n) / n for n in range(1, 101)}
     assert per_pr[best] == min(per_pr.values())
+
+
+def test_with_its_check_runs_a_page_of_29_pays_the_fewest_points_per_pr() -> None:
+    assert plan.best_page_size(plan.page_with_checks_points) == 29
+    assert page(29).points + check_runs(29).points == plan.page_with_checks_points(29) == 3
+    assert plan.page_with_checks_points(50) == page(50).points + 2 * check_runs(25).points == 6
 
 
 def test_a_page_of_18_costs_1_point_and_50_cost_4() -> None:
