@@ -73,7 +73,7 @@ class SyncOptions:
     check_run_reserve: int = 100
     """Defer check runs when every account has fewer points left than this (a token reports
     its account's points: the tokens of one account share one budget)."""
-    concurrency_per_token: int = 2
+    concurrency_per_token: int = 3
     max_wait_seconds: float = 900.0
     """The longest wait for a token's reset when every token is exhausted."""
     checkpoint_ttl_hours: float = 24.0
