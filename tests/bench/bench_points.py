@@ -1,11 +1,11 @@
 """Points, requests and PRs/s of a full fetch (PR pages, nested completion, check runs) of the
 emulator's default dataset (heavy PRs on), through ghsync.github.fetch as the sync calls it:
 per repository the next page is fetched while the current one is completed, and `--slots`
-requests are in flight per token (the sync's default Prefect limit is 2). No Prefect, no
+requests are in flight per token (default: the sync's, `--concurrency-per-token`). No Prefect, no
 DuckDB: a quick figure for query plans, not `make bench`.
 
 Run: .venv/bin/python -m tests.bench.bench_points [--repos 1] [--prs 1000] [--page-size 50]
-     [--latency-ms 0] [--per-node-ms 0] [--slots 2]
+     [--latency-ms 0] [--per-node-ms 0] [--slots 3]
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from ghsync.config import DEFAULT_OPTIONS
 from ghsync.emulator import EmulatorConfig, FaultConfig, started_emulator
 from ghsync.github import fetch
 from ghsync.github.client import GitHubClient
@@ -87,7 +88,12 @@ def main() -> None:
     parser.add_argument("--page-size", type=int, default=50)
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--per-node-ms", type=float, default=0.0)
-    parser.add_argument("--slots", type=int, default=2, help="requests in flight per token")
+    parser.add_argument(
+        "--slots",
+        type=int,
+        default=DEFAULT_OPTIONS.concurrency_per_token,
+        help="requests in flight per token",
+    )
     print(asyncio.run(measure(parser.parse_args())))
 
 
