@@ -1,5 +1,6 @@
 """GitHub's `DateTime` values ("2025-01-06T09:00:00Z") as aware UTC datetimes: the one parser
-of the rows (records), the sync window and the rate limit's `resetAt`."""
+of the rows (records), the sync window, the rate limit's `resetAt` and an installation token's
+`expires_at`."""
 
 from __future__ import annotations
 

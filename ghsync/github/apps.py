@@ -16,7 +16,6 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -27,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ghsync.config import Settings
 from ghsync.errors import ConfigError, CredentialLost, RetriableError
 from ghsync.github.credentials import AfterUnauthorized, Credential
+from ghsync.timestamps import parse_time
 
 JWT_BACKDATE_SECONDS = 60
 """`iat` this far in the past: GitHub's clock may run behind ours."""
@@ -142,7 +142,7 @@ class AppApi:
                 f"GitHub App {self.key.app_id}: minting a token of installation "
                 f"{installation_id} answered HTTP {status}"
             )
-        expires = datetime.fromisoformat(str(body["expires_at"]).replace("Z", "+00:00"))
+        expires = parse_time(str(body["expires_at"]))
         return MintedToken(str(body["token"]), expires.timestamp())
 
     async def _call(self, method: str, path: str) -> tuple[int, Any]:

@@ -36,13 +36,9 @@ UNKNOWN_RESET_PAUSE = 60.0
 
 
 def parse_tokens(github_tokens: str | None, github_token: str | None) -> list[str]:
-    """Tokens from GITHUB_TOKENS (comma-separated) or else GITHUB_TOKEN.
-
-    Whitespace is stripped, empty entries dropped, duplicates removed (first one kept).
-    """
-    raw = github_tokens if github_tokens and github_tokens.strip(" ,\n\t") else github_token
-    tokens = [t.strip() for t in (raw or "").split(",")]
-    unique = list(dict.fromkeys(t for t in tokens if t))
+    """Tokens from GITHUB_TOKENS (comma-separated) or else GITHUB_TOKEN (`_listed`); none is
+    a ConfigError."""
+    unique = _listed(github_tokens, github_token)
     if not unique:
         raise ConfigError(
             "no GitHub token: set GITHUB_TOKENS (comma-separated) or GITHUB_TOKEN, or a GitHub "
@@ -51,12 +47,19 @@ def parse_tokens(github_tokens: str | None, github_token: str | None) -> list[st
     return unique
 
 
+def _listed(github_tokens: str | None, github_token: str | None) -> list[str]:
+    """Whitespace stripped, empty entries dropped, duplicates removed (first one kept)."""
+    raw = github_tokens if github_tokens and github_tokens.strip(" ,\n\t") else github_token
+    tokens = [t.strip() for t in (raw or "").split(",")]
+    return list(dict.fromkeys(t for t in tokens if t))
+
+
 def tokens_from_settings(settings: Settings) -> list[str]:
     """The tokens of `settings` (GITHUB_TOKENS, else GITHUB_TOKEN), parsed by `parse_tokens`;
     none is an error unless a GitHub App is configured."""
     many = settings.github_tokens.get_secret_value() if settings.github_tokens else None
     one = settings.github_token.get_secret_value() if settings.github_token else None
-    if settings.github_app_id and not (many or "").strip(" ,\n\t") and not (one or "").strip():
+    if settings.github_app_id and not _listed(many, one):
         return []  # a GitHub App's installations are the pool
     return parse_tokens(many, one)
 
