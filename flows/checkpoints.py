@@ -22,12 +22,11 @@ from prefect.settings import get_current_settings
 
 from flows.runtime import current
 from ghsync import (
-    CommitChecks,
+    CheckRunBatches,
     PrPage,
     PullRequestNode,
     SyncState,
     complete_nested,
-    fetch_check_runs,
     fetch_pr_page,
     operation_version,
 )
@@ -37,11 +36,10 @@ T = TypeVar("T")
 OPERATIONS = {
     "fetch-pr-page": "PullRequestPage",
     "complete-nested": "PullRequestNested",
-    "fetch-check-runs": "CheckRuns",
 }
 
 
-CHECKPOINT_FORMAT = "3"
+CHECKPOINT_FORMAT = "4"
 """Part of every checkpoint key: changed when a checkpoint task's result type changes, so a run
 never reads a result an older version wrote."""
 
@@ -119,18 +117,12 @@ async def fetch_pr_page_fn(page: PageRef) -> PrPage:
 
 
 async def complete_nested_fn(
-    page: PageRef, prs: list[PullRequestNode]
+    page: PageRef, prs: list[PullRequestNode], checks: CheckRunBatches
 ) -> Whole[list[PullRequestNode]]:
-    """The page's PRs with every nested list complete."""
-    await complete_nested(current().client, prs)
+    """The page's PRs with every nested list complete; requests with room carry CI items of
+    `checks` (the repository's: replayed from the checkpoint, they are asked again later)."""
+    await complete_nested(current().client, prs, checks)
     return Whole(prs)
-
-
-async def fetch_check_runs_fn(
-    page: PageRef, commit_ids: list[str]
-) -> Whole[dict[str, CommitChecks]]:
-    """Every check run and status of the page's head commits."""
-    return Whole(await fetch_check_runs(current().client, commit_ids))
 
 
 P = ParamSpec("P")
@@ -162,10 +154,8 @@ class PageTasks:
 
     fetch_pr_page: Task[[PageRef], Coroutine[Any, Any, PrPage]]
     complete_nested: Task[
-        [PageRef, list[PullRequestNode]], Coroutine[Any, Any, Whole[list[PullRequestNode]]]
-    ]
-    fetch_check_runs: Task[
-        [PageRef, list[str]], Coroutine[Any, Any, Whole[dict[str, CommitChecks]]]
+        [PageRef, list[PullRequestNode], CheckRunBatches],
+        Coroutine[Any, Any, Whole[list[PullRequestNode]]],
     ]
 
     @classmethod
@@ -174,5 +164,4 @@ class PageTasks:
         return cls(
             page_task(fetch_pr_page_fn, "fetch-pr-page", ttl),
             page_task(complete_nested_fn, "complete-nested", ttl),
-            page_task(fetch_check_runs_fn, "fetch-check-runs", ttl),
         )

@@ -28,6 +28,7 @@ from ghsync import (
     COST_LABEL,
     DEFAULT_OPTIONS,
     OWNER,
+    CheckRunBatches,
     Credential,
     GhsyncError,
     PendingCheck,
@@ -55,7 +56,6 @@ from ghsync import (
     settle_ci,
     start_session,
     tokens_from_settings,
-    unsettled,
     validate_repo_names,
 )
 
@@ -158,12 +158,24 @@ class Repository:
     meta: RepoMeta
     outcome: RepoOutcome
     page_tasks: PageTasks
+    checks: CheckRunBatches = field(default_factory=CheckRunBatches)
+    """The head commits whose CI is asked, in full requests across pages."""
+    queued: dict[str, list[PendingCheck]] = field(default_factory=dict)
+    """The PRs of the head commits in `checks`, by commit id."""
     fetched: set[int] = field(default_factory=set)
-    """The PRs whose CI came with a page of this run (not asked twice)."""
+    """The PRs whose CI this run fetched (not asked twice)."""
+    repolled: set[int] = field(default_factory=set)
+    """The PRs whose CI is asked again (due from earlier runs, or recently updated)."""
 
     @property
     def repo(self) -> str:
         return self.meta.repo
+
+    def queue(self, heads: list[PendingCheck]) -> None:
+        """Ask the CI of `heads` with the next requests."""
+        for head in heads:
+            self.queued.setdefault(head.commit_id, []).append(head)
+        self.checks.add(head.commit_id for head in heads)
 
 
 async def sync_repository(repo: str, meta: RepoMeta | None, page_tasks: PageTasks) -> RepoOutcome:
@@ -263,40 +275,67 @@ async def _pages(job: Repository, ref: PageRef, window: SyncWindow) -> AsyncGene
 
 
 async def _load(job: Repository, page: Page, state: SyncState) -> SyncState:
-    """Complete the page, fetch its CI (or defer it) and load it with the advanced state."""
-    prs, commits, state = await _complete(job, page.ref, page.prs, state)
+    """Complete the page and load it with the advanced state (its CI pending), then fetch
+    and load the CI that fills whole requests by now."""
+    prs, state = await _complete(job, page.ref, page.prs, state)
     state = advance_session(state, cursor=page.next_cursor, page_size=page.page_size)
     number = page.ref.number
-    counts = await tasks.load_page_task(
-        job.repo, number, tasks.bulk(prs), tasks.bulk(commits), state
-    )
+    counts = await tasks.load_page_task(job.repo, number, tasks.bulk(prs), None, state)
     job.outcome.add(counts)
     job.outcome.pages = number
     get_run_logger().info("%s page %d: %d PRs loaded (%s)", job.repo, number, len(prs), counts)
-    return state
+    return await _fetch_ci(job, state, everything=False)
 
 
 async def _complete(
     job: Repository, ref: PageRef, prs: list[PullRequestNode], state: SyncState
-) -> tuple[list[PullRequestNode], tasks.Checks | None, SyncState]:
-    """The page's PRs with every nested list complete, their head commits' check runs (None
-    when the tokens cannot afford them now), and the state with the CI settled or deferred."""
-    prs = (await job.page_tasks.complete_nested(ref, tasks.bulk(prs))).value if prs else []
+) -> tuple[list[PullRequestNode], SyncState]:
+    """The page's PRs with every nested list complete, and the state with their head
+    commits' CI pending: queued (asked with the next requests), or deferred to a later run
+    when the tokens cannot afford it now."""
+    if prs:
+        prs = (
+            await job.page_tasks.complete_nested(ref, tasks.bulk(prs), tasks.bulk(job.checks))
+        ).value
     heads = [PendingCheck(pr["number"], c) for pr in prs if (c := head_commit_id(pr))]
-    numbers = [pr["number"] for pr in prs]
+    state = defer_ci(state, [pr["number"] for pr in prs], heads)
     if heads and _can_afford_checks():
-        checks = (await job.page_tasks.fetch_check_runs(ref, [h.commit_id for h in heads])).value
+        job.queue(heads)
+    else:
+        job.outcome.deferred_checks += len(heads)
+    return prs, state
+
+
+async def _fetch_ci(job: Repository, state: SyncState, *, everything: bool) -> SyncState:
+    """Fetch the queued CI that fills whole requests (`everything`: all of it), and load
+    what is complete with the state that settles it; returns that state. Nothing is asked
+    while every token is below the reserve (the CI stays pending)."""
+    if not job.queued or not (everything or job.checks.fills_a_request()):
+        return state
+    if not _can_afford_checks():
+        return state
+    fetched = await tasks.fetch_ci_task(job.repo, tasks.bulk(job.checks), everything)
+    commits = {commit_id: commit for commit_id, commit in fetched.items() if commit is not None}
+    heads = [head for commit_id in fetched for head in job.queued.pop(commit_id, [])]
+    repolled = [head for head in heads if head.number in job.repolled]
+    for group in ([head for head in heads if head.number not in job.repolled], repolled):
+        if not group:
+            continue
+        numbers = [head.number for head in group]
+        state = settle_ci(state, numbers, group, commits)
+        loaded, changed = await tasks.load_ci_task(job.repo, group, tasks.bulk(commits), state)
+        job.outcome.rows["check_runs"] += loaded
         job.fetched.update(numbers)
-        return prs, checks, settle_ci(state, numbers, heads, checks)
-    job.outcome.deferred_checks += len(heads)
-    return prs, None, defer_ci(state, numbers, heads)
+        if group is repolled:
+            job.outcome.ci_changed += changed
+    return state
 
 
 async def _repoll_ci(job: Repository, state: SyncState) -> None:
-    """Fetch again the CI the session says is due (deferred or not settled) and that of the
-    open PRs updated in the last `ci_recheck_days` (re-runs of finished checks): GitHub moves
-    no PR's updatedAt for either. Skipped while every token is below the reserve (the due ones
-    stay due)."""
+    """Fetch the CI still queued, and again the CI the session says is due (deferred or not
+    settled) and that of the open PRs updated in the last `ci_recheck_days` (re-runs of
+    finished checks): GitHub moves no PR's updatedAt for either. All of it in the same
+    requests; skipped while every token is below the reserve (the due ones stay due)."""
     if not _can_afford_checks():
         if due := ci_due(state, job.fetched):
             get_run_logger().warning(
@@ -305,25 +344,21 @@ async def _repoll_ci(job: Repository, state: SyncState) -> None:
         return
     since = ci_recheck_since(current().options, datetime.now(UTC))
     recent = await tasks.read_open_heads_task(job.repo, since) if since else []
-    if heads := ci_due(state, job.fetched, recent):
-        await _refetch_ci(job, state, heads)
-
-
-async def _refetch_ci(job: Repository, state: SyncState, heads: list[PendingCheck]) -> None:
-    """Fetch and load the CI of `heads`, with the state that settles it."""
-    commits = await tasks.fetch_ci_task(job.repo, [head.commit_id for head in heads])
-    done = settle_ci(state, [head.number for head in heads], heads, commits)
-    loaded, changed = await tasks.load_ci_task(job.repo, heads, tasks.bulk(commits), done)
-    job.outcome.rows["check_runs"] += loaded
-    job.outcome.ci_repolled, job.outcome.ci_changed = len(heads), changed
-    waiting = len(unsettled(heads, commits))
-    get_run_logger().info(
-        "%s: CI of %d head commit(s) re-polled, %d changed, %d not settled yet",
-        job.repo,
-        len(heads),
-        changed,
-        waiting,
-    )
+    this_run = {head.number for heads in job.queued.values() for head in heads}
+    due = [head for head in ci_due(state, job.fetched, recent) if head.number not in this_run]
+    job.repolled.update(head.number for head in due)
+    job.queue(due)
+    state = await _fetch_ci(job, state, everything=True)
+    if due:
+        waiting = {head.number for head in state.pending_check_runs}
+        job.outcome.ci_repolled = len(due)
+        get_run_logger().info(
+            "%s: CI of %d head commit(s) re-polled, %d changed, %d not settled yet",
+            job.repo,
+            len(due),
+            job.outcome.ci_changed,
+            sum(head.number in waiting for head in due),
+        )
 
 
 def _can_afford_checks() -> bool:

@@ -15,6 +15,7 @@ from prefect.utilities.annotations import quote
 
 from flows.runtime import current
 from ghsync import (
+    CheckRunBatches,
     CommitChecks,
     PageCounts,
     PendingCheck,
@@ -25,7 +26,6 @@ from ghsync import (
     Warehouse,
     check_repos,
     check_run_frames,
-    fetch_check_runs,
     list_org_repos,
     map_repositories,
     page_frames,
@@ -57,10 +57,14 @@ async def check_repos_task(repos: list[str], count: int) -> dict[str, RepoMeta |
 
 
 @task(name="fetch-ci", task_run_name="fetch-ci {repo}", cache_policy=NO_CACHE)
-async def fetch_ci_task(repo: str, commit_ids: list[str]) -> Checks:
-    """Check runs and statuses of head commits apart from their pages (deferred or not
-    settled when fetched, or of recently updated open PRs)."""
-    return await fetch_check_runs(current().client, commit_ids)
+async def fetch_ci_task(
+    repo: str, checks: CheckRunBatches, everything: bool
+) -> dict[str, CommitChecks | None]:
+    """Check runs and statuses of the repository's queued head commits, in full requests
+    (`everything`: to the last one); the commits complete by now (None: GitHub no longer has
+    it). Not a checkpoint: a resumed run asks again the CI its crashed run fetched but did
+    not load (at most a request's worth beyond the last loaded page)."""
+    return await checks.fetch(current().client, everything=everything)
 
 
 async def in_warehouse(work: Callable[[Warehouse], T]) -> T:

@@ -22,6 +22,7 @@ from ghsync.github.apps import app_credentials, app_key
 from ghsync.github.client import COST_LABEL, OWNER, GitHubClient
 from ghsync.github.credentials import Credential
 from ghsync.github.fetch import (
+    CheckRunBatches,
     PrPage,
     RepoMeta,
     check_repos,
@@ -79,6 +80,7 @@ __all__ = [
     "INTERRUPTED_EXIT_CODE",
     "OWNER",
     "AllTokensInvalid",
+    "CheckRunBatches",
     "CommitChecks",
     "ConfigError",
     "Credential",

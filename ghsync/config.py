@@ -11,6 +11,7 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ghsync.errors import ConfigError
+from ghsync.github.plan import PR_PAGE_SIZE
 
 DEFAULT_GRAPHQL_URL = "https://api.github.com/graphql"
 DEFAULT_API_URL = "https://api.github.com"
@@ -69,7 +70,8 @@ class SyncOptions:
     """Depth of a repository's first sync, in days (None: everything)."""
     full: bool = False
     """Re-fetch everything, whatever the watermark (a repair)."""
-    page_size: int = 50
+    page_size: int = PR_PAGE_SIZE
+    """PRs per page: the most that cost 1 point (21), unless a page timed out."""
     check_run_reserve: int = 100
     """Defer check runs when every account has fewer points left than this (a token reports
     its account's points: the tokens of one account share one budget)."""

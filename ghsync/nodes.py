@@ -93,6 +93,7 @@ class GitActor(TypedDict):
 
 
 class Commit(TypedDict):
+    id: str
     oid: str
     message: str
     authoredDate: str
@@ -149,7 +150,15 @@ class PullRequestNode(TypedDict):
     reviews: Connection[Review] | None
     commits: Connection[PullRequestCommit] | None
     files: Connection[ChangedFile] | None
-    headCommit: Connection[HeadCommit] | None  # commits(last: 1): the head commit's node id
+    headCommit: NotRequired[Connection[HeadCommit] | None]
+    """PullRequestHead's `commits(last: 1)`: asked only when `commits` lacks the head."""
+
+
+class PullRequestHeadNode(TypedDict):
+    """A PullRequest node of PullRequestHead."""
+
+    id: str
+    headCommit: Connection[HeadCommit] | None
 
 
 class App(TypedDict):
@@ -170,7 +179,8 @@ class CheckSuite(TypedDict):
     id: str
     app: App | None
     status: str
-    checkRuns: Connection[CheckRun] | None
+    checkRuns: NotRequired[Connection[CheckRun] | None]
+    """CheckSuiteRuns' pages (the commit's query leaves the runs out)."""
 
 
 class StatusContext(TypedDict):
@@ -238,8 +248,12 @@ def big_int(value: str | int | None) -> int | None:
 
 
 def head_commit_id(node: PullRequestNode) -> str | None:
-    """The node id of the PR's head commit (input of the check-run fetch)."""
-    heads = items(node["headCommit"])
+    """The node id of the PR's head commit (input of the check-run fetch): the commit of its
+    `commits` whose oid is `headRefOid` (the last one, mostly), else PullRequestHead's."""
+    for each in reversed(items(node["commits"])):
+        if each["commit"]["oid"] == node["headRefOid"]:
+            return each["commit"]["id"]
+    heads = items(node.get("headCommit"))
     return heads[0]["commit"]["id"] if heads else None
 
 
@@ -247,7 +261,8 @@ def head_commit_id(node: PullRequestNode) -> str | None:
 class Nested(Generic[R, Owner, T]):
     """A connection that may hold more items than its query asked, on the owner nodes of each
     root node (a PR, a commit): how to find and read it, and how the completion query
-    (PullRequestNested, CheckRunsNested: batches of `node(id:)`) asks its next page.
+    (PullRequestNested, CommitCheckSuites, CheckSuiteRuns: batches of `node(id:)`) asks its
+    next page.
     Completion (github/fetch.py) appends the pages in place."""
 
     shape: type[Owner]
@@ -262,6 +277,8 @@ class Nested(Generic[R, Owner, T]):
     first_page: Callable[[Owner, Connection[T]], None] | None = None
     """Stores the first page of a connection its owner's query leaves out (completion asks
     every page of it); None: the owner's query asks the first page."""
+    operation: str = "PullRequestNested"
+    """The completion query (a batched `node(id:)` operation of `queries/`)."""
 
     def due(self, root: R) -> list[Due[Owner, T]]:
         """The next page to ask of each of the root's owners whose connection is incomplete."""

@@ -39,7 +39,13 @@ from ghsync.errors import (
     ServerTimeout,
 )
 from ghsync.github.credentials import AfterUnauthorized, Credential
-from ghsync.github.operations import batch_results, batch_variables, build_batch, load_operation
+from ghsync.github.operations import (
+    batch_results,
+    batch_variables,
+    build_mixed,
+    document_name,
+    load_operation,
+)
 from ghsync.github.ratelimit import (
     Answer,
     Kind,
@@ -179,14 +185,24 @@ class GitHubClient:
         self, operation: str, items: Sequence[Mapping[str, Any]]
     ) -> list[dict[str, Any] | None]:
         """Run a batched operation (one alias per item); None for items GitHub could not
-        resolve (NOT_FOUND / FORBIDDEN), so one missing repository does not sink the batch.
+        resolve (NOT_FOUND / FORBIDDEN), so one missing repository does not sink the batch."""
+        return await self.execute_mixed([(operation, item) for item in items])
+
+    async def execute_mixed(
+        self, items: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> list[dict[str, Any] | None]:
+        """Run items of one or more batched operations (each its operation's name and
+        variables) in one request (`build_mixed`); the answers in item order, as
+        `execute_batch`'s.
 
         A batch that times out or exceeds the resource limits is heavy as a big page is: it is
         split in halves at once, and the halves asked in turn (down to single items, which are
         retried as any query).
         """
-        document = build_batch(operation, len(items))
-        variables = batch_variables(items)
+        names = tuple(name for name, _ in items)
+        document = build_mixed(names)
+        variables = batch_variables([item for _, item in items])
+        operation = document_name(document)
         try:
             data = await self._run(operation, document, variables, partial=True, split=len(items))
         except QueryTooHeavy as heavy:
@@ -201,8 +217,8 @@ class GitHubClient:
                 half,
             )
             return [
-                *await self.execute_batch(operation, items[:half]),
-                *await self.execute_batch(operation, items[half:]),
+                *await self.execute_mixed(items[:half]),
+                *await self.execute_mixed(items[half:]),
             ]
         return batch_results(data, len(items))
 

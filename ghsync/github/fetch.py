@@ -8,36 +8,35 @@ records.py and tables.py map to rows.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ghsync.errors import ConfigError, SourceChanged
 from ghsync.github import plan
 from ghsync.github.client import GitHubClient, reading
 from ghsync.nodes import (
+    CheckRun,
     CheckSuite,
     CommitChecks,
+    Connection,
     Due,
     Nested,
     OrgRepositoriesData,
+    PullRequestHeadNode,
     PullRequestNode,
     PullRequestPageData,
     RepositoryMetadata,
     RepositoryNode,
+    head_commit_id,
     items,
     shaped,
 )
 from ghsync.tables import NESTED
 
-METADATA_BATCH = plan.batch_size(plan.METADATA_PER_ITEM)
+METADATA_BATCH = plan.BATCH_SIZE
 """Repositories per metadata request: 149 cost 1 point."""
-_COMPLETION_COST = {
-    "PullRequestNested": plan.NESTED_PER_ITEM,
-    "CheckRunsNested": plan.CHECK_RUNS_NESTED_PER_ITEM,
-}
-"""R of one follow-up: 149 nested lists, or 24 commits or check suites, cost 1 point."""
 
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 
@@ -154,37 +153,124 @@ async def fetch_pr_page(
     )
 
 
-async def complete_nested(client: GitHubClient, prs: Sequence[PullRequestNode]) -> int:
+async def complete_nested(
+    client: GitHubClient,
+    prs: Sequence[PullRequestNode],
+    checks: CheckRunBatches | None = None,
+) -> int:
     """Fetch every remaining page of every nested connection of the PRs (tables.NESTED), in
     place; returns the requests.
 
     Each round asks the next page of every incomplete (owner, connection) pair, 149 pairs per
-    request (1 point), until none is left.
+    request (1 point), until none is left; a request with room carries items of `checks`
+    too (the points are the same). Then a PR whose complete `commits` lacks its head commit
+    (more than GitHub lists) gets it from PullRequestHead.
     """
-    return await _complete(client, "PullRequestNested", prs, NESTED)
+    requests = await _complete(client, prs, NESTED, checks)
+    headless = [pr for pr in prs if head_commit_id(pr) is None]
+    for size in plan.batches(len(headless)):
+        chunk, headless = headless[:size], headless[size:]
+        answers = await client.execute_batch("PullRequestHead", [{"id": pr["id"]} for pr in chunk])
+        requests += 1
+        for pr, answer in zip(chunk, answers, strict=True):
+            pr["headCommit"] = shaped(answer, PullRequestHeadNode)["headCommit"] if answer else None
+    return requests
 
 
 async def fetch_check_runs(
     client: GitHubClient, commit_ids: Sequence[str]
 ) -> dict[str, CommitChecks]:
-    """Complete check suites (every run, re-runs included) and statuses of each commit.
+    """Complete check suites (every run, re-runs included) and statuses of each commit
+    (CheckRunBatches, all asked); a commit GitHub no longer has is left out."""
+    batches = CheckRunBatches()
+    batches.add(commit_ids)
+    fetched = await batches.fetch(client, everything=True)
+    return {commit_id: commit for commit_id, commit in fetched.items() if commit is not None}
 
-    The commits go in the fewest 1-point requests (plan.batches): 50 in 2 of 25.
-    Returns commit id -> Commit node with `checkSuites.nodes[].checkRuns.nodes` complete; a
-    commit GitHub no longer has is left out.
-    """
-    commits: dict[str, CommitChecks] = {}
-    start = 0
-    for size in plan.batches(len(commit_ids), plan.CHECK_RUNS_PER_COMMIT):
-        ids = list(commit_ids[start : start + size])
-        start += size
-        answers = await client.execute_batch("CheckRuns", [{"id": i} for i in ids])
-        for answer in answers:
-            if answer:
-                commit = shaped(answer, CommitChecks)
-                commits[commit["id"]] = commit
-    await _complete(client, "CheckRunsNested", list(commits.values()), _CHECKS_NESTED)
-    return commits
+
+@dataclass(frozen=True)
+class _Item:
+    """One alias of a batched request: its operation, variables, and what to do with the
+    answer (None: GitHub has no such node)."""
+
+    operation: str
+    variables: Mapping[str, object]
+    apply: Callable[[dict[str, Any] | None], None]
+
+
+def _due_item(due: Due[Any, Any]) -> _Item:
+    def apply(answer: dict[str, Any] | None) -> None:
+        if answer is None or not due.add(answer):
+            raise SourceChanged(due.owner_id, due.nested.field)
+
+    return _Item(due.nested.operation, due.variables(), apply)
+
+
+async def _send(client: GitHubClient, work: Sequence[_Item]) -> None:
+    """`work` in one request (mixed operations); each item's answer applied."""
+    answers = await client.execute_mixed([(item.operation, item.variables) for item in work])
+    for item, answer in zip(work, answers, strict=True):
+        item.apply(answer)
+
+
+@dataclass
+class CheckRunBatches:
+    """Head commits whose CI (check suites, every run, statuses) to fetch, asked in full
+    requests across pages: a request carries 149 items, the suites of commits not asked yet
+    and the runs (and further pages) of the suites found, so CI costs R = 1 + suites a commit
+    at 149 a point whatever the page size (plan.check_runs_requests). What a request leaves
+    to ask waits for the next one."""
+
+    _waiting: dict[str, None] = field(default_factory=dict)
+    """Commit ids whose suites are not asked yet, in order."""
+    _open: dict[str, CommitChecks | None] = field(default_factory=dict)
+    """Commits asked (None: GitHub has no such commit), some of their runs maybe not yet."""
+
+    def add(self, commit_ids: Iterable[str]) -> None:
+        """Commits to fetch (those already here are not asked twice)."""
+        for commit_id in commit_ids:
+            if commit_id not in self._open:
+                self._waiting.setdefault(commit_id)
+
+    def fills_a_request(self) -> bool:
+        """Whether what is left to ask fills a request (149 items)."""
+        return len(self._items()) >= plan.BATCH_SIZE
+
+    async def fetch(
+        self, client: GitHubClient, *, everything: bool
+    ) -> dict[str, CommitChecks | None]:
+        """Send full requests while the backlog fills one (`everything`: until nothing is
+        left); returns the commits now complete, by id (None: GitHub no longer has it), and
+        forgets them."""
+        while (work := self.take(plan.BATCH_SIZE)) and (everything or len(work) == plan.BATCH_SIZE):
+            await _send(client, work)
+        done = {
+            commit_id: commit
+            for commit_id, commit in self._open.items()
+            if commit is None or not self._dues(commit)
+        }
+        for commit_id in done:
+            del self._open[commit_id]
+        return done
+
+    def take(self, count: int) -> list[_Item]:
+        """The next `count` items at most: further pages of the commits asked, then commits."""
+        return self._items()[: max(0, count)]
+
+    def _items(self) -> list[_Item]:
+        dues = [_due_item(due) for c in self._open.values() if c for due in self._dues(c)]
+        return dues + [self._commit_item(commit_id) for commit_id in self._waiting]
+
+    @staticmethod
+    def _dues(commit: CommitChecks) -> list[Due[Any, Any]]:
+        return [due for each in _CHECKS_NESTED for due in each.due(commit)]
+
+    def _commit_item(self, commit_id: str) -> _Item:
+        def apply(answer: dict[str, Any] | None) -> None:
+            del self._waiting[commit_id]
+            self._open[commit_id] = shaped(answer, CommitChecks) if answer else None
+
+        return _Item("CheckRuns", {"id": commit_id}, apply)
 
 
 def _the_commit(commit: CommitChecks) -> list[CommitChecks]:
@@ -195,31 +281,48 @@ def _suites(commit: CommitChecks) -> list[CheckSuite]:
     return items(commit["checkSuites"])
 
 
+def _store_runs(suite: CheckSuite, runs: Connection[CheckRun]) -> None:
+    suite["checkRuns"] = runs
+
+
 _CHECKS_NESTED: tuple[Nested[CommitChecks, Any, Any], ...] = (
-    Nested(CommitChecks, "checkSuites", _the_commit, lambda commit: commit["checkSuites"]),
-    Nested(CheckSuite, "checkRuns", _suites, lambda suite: suite["checkRuns"]),
+    Nested(
+        CommitChecks,
+        "checkSuites",
+        _the_commit,
+        lambda commit: commit["checkSuites"],
+        operation="CommitCheckSuites",
+    ),
+    Nested(
+        CheckSuite,
+        "checkRuns",
+        _suites,
+        lambda suite: suite.get("checkRuns"),
+        first_page=_store_runs,
+        operation="CheckSuiteRuns",
+    ),
 )
-"""CheckRunsNested follows check suites beyond the first page (per commit) and runs beyond
-100 (per suite)."""
+"""CommitCheckSuites follows a commit's suites beyond 100; CheckSuiteRuns asks every page of
+each suite's runs."""
 
 
 async def _complete(
     client: GitHubClient,
-    operation: str,
     roots: Sequence[Mapping[str, object]],
     nested: Sequence[Nested[Any, Any, Any]],
+    filler: CheckRunBatches | None = None,
 ) -> int:
-    """Ask `operation` (a batch of `node(id:)`) for the next page of each incomplete nested
-    connection of the roots, in rounds until none is left; returns the requests."""
+    """Ask the next page of each incomplete nested connection of the roots (each through its
+    completion query, mixed in one request), 149 a request, in rounds until none is left, each
+    request filled up to 149 with `filler`'s items; returns the requests."""
     requests = 0
     while pending := [due for root in roots for each in nested for due in each.due(root)]:
         start = 0
-        for size in plan.batches(len(pending), _COMPLETION_COST[operation]):
-            chunk: list[Due[Any, Any]] = pending[start : start + size]
+        for size in plan.batches(len(pending)):
+            work = [_due_item(due) for due in pending[start : start + size]]
             start += size
-            answers = await client.execute_batch(operation, [d.variables() for d in chunk])
+            if filler is not None:
+                work += filler.take(plan.BATCH_SIZE - len(work))
+            await _send(client, work)
             requests += 1
-            for due, answer in zip(chunk, answers, strict=True):
-                if answer is None or not due.add(answer):
-                    raise SourceChanged(due.owner_id, due.nested.field)
     return requests

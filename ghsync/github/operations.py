@@ -24,6 +24,7 @@ from graphql import (
     FragmentSpreadNode,
     NameNode,
     OperationDefinitionNode,
+    SelectionNode,
     SelectionSetNode,
     VariableDefinitionNode,
     VariableNode,
@@ -131,7 +132,6 @@ def _batch_field(operation: OperationDefinitionNode) -> FieldNode:
     raise ConfigError(f"operation {name} has no field aliased {BATCH_ALIAS!r}: not batchable")
 
 
-@cache
 def build_batch(name: str, count: int) -> DocumentNode:
     """Operation `name` with its `item` field repeated `count` times (aliases item0, item1...).
 
@@ -139,31 +139,58 @@ def build_batch(name: str, count: int) -> DocumentNode:
     """
     if count < 1:
         raise ConfigError(f"a batch of {name} needs at least one item, got {count}")
-    operation = _operation(name)
-    item = _batch_field(operation)
+    return build_mixed((name,) * count)
+
+
+@cache
+def build_mixed(names: tuple[str, ...]) -> DocumentNode:
+    """One request of several batched operations: item i is the `item` field of operation
+    `names[i]`, aliased `item<i>`, its variables suffixed `_<i>`. The operations' other fields
+    (`rateLimit`) come once. Named after its operations (`CheckRunsAndCheckSuiteRuns`); of one
+    operation it is that operation's batch."""
+    if not names:
+        raise ConfigError("a batch needs at least one item")
+    operations = {name: _operation(name) for name in dict.fromkeys(names)}
     copies: list[FieldNode] = []
-    per_item: set[str] = set()
-    for index in range(count):
+    used: dict[str, set[str]] = {}
+    for index, name in enumerate(names):
         renamer = _VariableRenamer(f"_{index}")
-        renamed = visit(item, renamer)
+        renamed = visit(_batch_field(operations[name]), renamer)
         copies.append(replace(renamed, alias=NameNode(value=f"{BATCH_ALIAS}{index}")))
-        per_item = renamer.used
-    definitions: list[VariableDefinitionNode] = []
-    for definition in operation.variable_definitions or ():
-        variable = definition.variable.name.value
-        if variable not in per_item:
-            definitions.append(definition)
-            continue
-        for index in range(count):
-            new_name = NameNode(value=f"{variable}_{index}")
-            definitions.append(replace(definition, variable=VariableNode(name=new_name)))
-    others = tuple(s for s in operation.selection_set.selections if s is not item)
+        used[name] = renamer.used
+    definitions: dict[str, VariableDefinitionNode] = {}
+    for name, operation in operations.items():
+        for definition in operation.variable_definitions or ():
+            variable = definition.variable.name.value
+            if variable not in used[name]:
+                definitions.setdefault(variable, definition)
+                continue
+            for index in (i for i, each in enumerate(names) if each == name):
+                new_name = NameNode(value=f"{variable}_{index}")
+                definitions[new_name.value] = replace(
+                    definition, variable=VariableNode(name=new_name)
+                )
+    others: dict[str, SelectionNode] = {}
+    for operation in operations.values():
+        item = _batch_field(operation)
+        for selection in operation.selection_set.selections:
+            if selection is not item:
+                others.setdefault(print_ast(selection), selection)
+    first = next(iter(operations.values()))
     batched = replace(
-        operation,
-        variable_definitions=tuple(definitions),
-        selection_set=SelectionSetNode(selections=(*copies, *others)),
+        first,
+        name=NameNode(value="And".join(operations)),
+        variable_definitions=tuple(definitions.values()),
+        selection_set=SelectionSetNode(selections=(*copies, *others.values())),
     )
     return _with_fragments(batched)
+
+
+def document_name(document: DocumentNode) -> str:
+    """The name of the document's operation."""
+    operation = document.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode) and operation.name is not None
+    return operation.name.value
 
 
 def batch_variables(items: Sequence[Mapping[str, object]]) -> dict[str, object]:

@@ -5,8 +5,15 @@ number of its possible parents (the product of the page sizes above it; under
 `nodes(ids:)`, the ids). The `first` of a connection with no connection below it does not
 change R: only how many connections there are, and the page or batch sizes above them.
 
-The per-item figures below are those of the queries in `queries/`; tests/unit/test_plan.py
-checks each against the emulator's cost calculation of the real document.
+So the plan is: no connection under another in any query but the PR page (which has 7 under
+each PR), and every list completed by batches of `node(id:)` items with one connection each
+(R = 1 an item): a PR page of 21 (R = 148) and a batch of 149 items cost 1 point each, the
+most R a point buys. A head commit's CI costs 1 + its check suites: the commit's suites (one
+item), then each suite's runs (one item per suite that exists), never a request for a suite
+that is not there, as `checkSuites(first: k) { checkRuns }` would charge for k.
+
+The figures here are those of the queries in `queries/`; tests/unit/test_plan.py checks each
+against the emulator's cost calculation of the real documents.
 """
 
 from __future__ import annotations
@@ -19,27 +26,18 @@ ONE_POINT = 149
 MAX_PAGE = 100
 """`first`/`last` are at most 100."""
 
-PR_PAGE_CONNECTIONS = 8
+PR_PAGE_CONNECTIONS = 7
 """Connections under each PR of PullRequestPage: labels, assignees, closingIssuesReferences,
-reviewRequests, reviews, commits, headCommit (commits(last: 1)), files."""
+reviewRequests, reviews, commits, files. The head commit is found in `commits` (no
+`commits(last: 1)`: 8 connections made a page of 50 cost 4 points, 18 PRs a point)."""
 
-NESTED_PER_ITEM = 1
-"""PullRequestNested: one connection (the one asked for) under `node(id:)`."""
+ITEM_REQUESTS = 1
+"""R of one item of every batched operation (RepoMetadata, PullRequestNested, PullRequestHead,
+CheckRuns, CommitCheckSuites, CheckSuiteRuns): one connection under its node."""
 
-METADATA_PER_ITEM = 1
-"""RepoMetadata: `pullRequests(first: 1)` under `repository`."""
-
-CHECK_SUITES_FIRST = 4
-"""`checkSuites(first:)` of CheckRuns and CheckRunsNested: it multiplies the check runs under
-it. Four lets the 50 head commits of a page of 50 go in 2 requests of 1 point (10: 4 requests);
-a commit with more suites (one per app, and per workflow for GitHub Actions) is followed up."""
-
-CHECK_RUNS_PER_COMMIT = 1 + CHECK_SUITES_FIRST
-"""CheckRuns, per commit id: checkSuites, and checkRuns under each of its suites."""
-
-CHECK_RUNS_NESTED_PER_ITEM = 1 + CHECK_SUITES_FIRST + 1
-"""CheckRunsNested, per id: both of its fragments count (GitHub costs the query, not the
-answer): a Commit's checkSuites with their checkRuns, and a CheckSuite's checkRuns."""
+BATCH_SIZE = ONE_POINT // ITEM_REQUESTS
+"""Items per request: 149 cost 1 point. No batch comes near GitHub's node limit at that size
+(500,000; tests/unit/test_plan.py checks it)."""
 
 
 def points(requests: int) -> int:
@@ -56,39 +54,30 @@ def pr_page_points(prs: int, connections: int = PR_PAGE_CONNECTIONS) -> int:
     return points(pr_page_requests(prs, connections))
 
 
-def page_with_checks_points(prs: int) -> int:
-    """Points of a page of `prs` PRs and of its head commits' check runs, which are asked per
-    page (one checkpoint each), in the fewest 1-point batches."""
-    checks = batches(prs, CHECK_RUNS_PER_COMMIT)
-    return pr_page_points(prs) + sum(batch_points(size, CHECK_RUNS_PER_COMMIT) for size in checks)
-
-
 def best_page_size(
     points_of: Callable[[int], int] = pr_page_points, largest: int = MAX_PAGE
 ) -> int:
     """The page size up to `largest` whose `points_of` is the fewest per PR (the larger on a
-    tie). The page alone: 18 (R = 145, 1 point, 0.056 a PR; 50 PRs pay 4, 0.080). With its
-    check runs: 29 (2 + 1 points, 0.103 a PR; 50 PRs pay 4 + 2, 0.120)."""
+    tie): 21 (R = 148, 1 point, 0.048 a PR; 50 PRs pay 4, 0.080; 100 pay 7)."""
     sizes = range(1, max(1, min(largest, MAX_PAGE)) + 1)
     return min(sizes, key=lambda n: (points_of(n) / n, -n))
 
 
-def batch_points(items: int, per_item: int) -> int:
-    """Points of a batch of `items` aliases of R `per_item` each."""
-    return points(items * per_item)
+PR_PAGE_SIZE = best_page_size()
+"""The default page size: 21 PRs, R = 148, 1 point."""
 
 
-def batches(count: int, per_item: int) -> list[int]:
-    """`count` items in the fewest 1-point batches, as even as can be (50 commits at 29 a
-    point: 25 + 25, not 29 + 21)."""
+def check_runs_requests(suites: int) -> int:
+    """R of a head commit's CI: its check suites (CheckRuns), and the runs of each suite
+    (CheckSuiteRuns), up to 100 suites and 100 runs a suite."""
+    return ITEM_REQUESTS * (1 + suites)
+
+
+def batches(count: int) -> list[int]:
+    """`count` items in the fewest 1-point requests, as even as can be (160 items: 80 + 80,
+    not 149 + 11)."""
     if count < 1:
         return []
-    number = -(-count // batch_size(per_item))
+    number = -(-count // BATCH_SIZE)
     small, extra = divmod(count, number)
     return [small + 1] * extra + [small] * (number - extra)
-
-
-def batch_size(per_item: int) -> int:
-    """The most items one point covers (R <= 149). None of the batches here comes near
-    GitHub's node limit at that size (500,000; tests/unit/test_plan.py checks it)."""
-    return max(1, ONE_POINT // max(1, per_item))
