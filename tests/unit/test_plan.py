@@ -7,10 +7,11 @@ from typing import Any
 import pytest
 from graphql import DocumentNode, FragmentDefinitionNode, OperationDefinitionNode
 
+from ghsync.config import DEFAULT_OPTIONS
 from ghsync.emulator.cost import QueryCost, analyse
 from ghsync.emulator.graph import github_schema
 from ghsync.github import fetch, plan
-from ghsync.github.operations import batch_variables, build_batch, load_operation
+from ghsync.github.operations import batch_variables, build_mixed, load_operation
 
 
 def emulator_cost(document: DocumentNode, variables: dict[str, Any]) -> QueryCost:
@@ -26,24 +27,19 @@ def page(prs: int) -> QueryCost:
     return emulator_cost(load_operation("PullRequestPage"), variables)
 
 
-def batch(name: str, items: list[dict[str, Any]]) -> QueryCost:
-    return emulator_cost(build_batch(name, len(items)), batch_variables(items))
+ITEMS = {
+    "RepoMetadata": {"owner": "o", "name": "n"},
+    "PullRequestNested": {"id": "P", "after": "x", "files": True},
+    "PullRequestHead": {"id": "P"},
+    "CheckRuns": {"id": "C"},
+    "CommitCheckSuites": {"id": "C", "after": "x"},
+    "CheckSuiteRuns": {"id": "S", "after": None},
+}
+"""Every batched operation, with an item's variables."""
 
 
-def nested(count: int) -> QueryCost:
-    return batch("PullRequestNested", [{"id": "P", "after": "x", "files": True}] * count)
-
-
-def metadata(count: int) -> QueryCost:
-    return batch("RepoMetadata", [{"owner": "o", "name": "n"}] * count)
-
-
-def check_runs(count: int) -> QueryCost:
-    return batch("CheckRuns", [{"id": "C"}] * count)
-
-
-def check_runs_nested(count: int) -> QueryCost:
-    return batch("CheckRunsNested", [{"id": "C", "after": "x"}] * count)
+def mixed(names: list[str]) -> QueryCost:
+    return emulator_cost(build_mixed(tuple(names)), batch_variables([ITEMS[n] for n in names]))
 
 
 @pytest.mark.parametrize("requests", [0, 1, 49, 50, 149, 150, 249, 250, 5101])
@@ -51,7 +47,7 @@ def test_points_round_as_the_emulator_does(requests: int) -> None:
     assert plan.points(requests) == QueryCost(requests=requests).points
 
 
-@pytest.mark.parametrize("prs", [1, 17, 18, 19, 31, 50, 100])
+@pytest.mark.parametrize("prs", [1, 17, 18, 21, 22, 31, 50, 100])
 def test_the_pr_page_costs_what_the_formula_says(prs: int) -> None:
     cost = page(prs)
     assert cost.requests == plan.pr_page_requests(prs) == 1 + prs * plan.PR_PAGE_CONNECTIONS
@@ -68,58 +64,47 @@ def test_the_best_page_size_pays_the_fewest_points_per_pr(connections: int, best
     assert per_pr[best] == min(per_pr.values())
 
 
-def test_with_its_check_runs_a_page_of_29_pays_the_fewest_points_per_pr() -> None:
-    assert plan.best_page_size(plan.page_with_checks_points) == 29
-    assert page(29).points + check_runs(29).points == plan.page_with_checks_points(29) == 3
-    assert plan.page_with_checks_points(50) == page(50).points + 2 * check_runs(25).points == 6
-
-
-def test_a_page_of_18_costs_1_point_and_50_cost_4() -> None:
-    assert (page(18).requests, page(18).points) == (145, 1)
-    assert page(50).points == 4
+def test_a_page_of_21_costs_1_point_and_is_the_default() -> None:
+    assert (page(21).requests, page(21).points) == (148, 1)
+    assert page(22).points == 2 and page(50).points == 4 and page(100).points == 7
+    assert plan.PR_PAGE_SIZE == 21 == DEFAULT_OPTIONS.page_size
     assert plan.best_page_size(largest=10) == 10
 
 
-@pytest.mark.parametrize(
-    ("query", "per_item"),
-    [
-        (nested, plan.NESTED_PER_ITEM),
-        (metadata, plan.METADATA_PER_ITEM),
-        (check_runs, plan.CHECK_RUNS_PER_COMMIT),
-        (check_runs_nested, plan.CHECK_RUNS_NESTED_PER_ITEM),
-    ],
-    ids=["nested", "metadata", "check-runs", "check-runs-nested"],
-)
-def test_batches_cost_what_the_plan_says(query: Any, per_item: int) -> None:
-    for count in (1, 7, 24, 50):
-        cost = query(count)
-        assert cost.requests == count * per_item
-        assert cost.points == plan.batch_points(count, per_item)
-    size = plan.batch_size(per_item)
-    assert query(size).points == 1
-    assert query(size + 1).points == 2  # the largest batch that costs 1 point
-    assert query(size).node_count < 500_000
+@pytest.mark.parametrize("name", sorted(ITEMS))
+def test_every_batched_item_is_one_request(name: str) -> None:
+    for count in (1, 7, 50, plan.BATCH_SIZE):
+        cost = mixed([name] * count)
+        assert cost.requests == count * plan.ITEM_REQUESTS
+    assert mixed([name] * plan.BATCH_SIZE).points == 1
+    assert mixed([name] * (plan.BATCH_SIZE + 1)).points == 2  # 149 is the most a point buys
+    assert mixed([name] * plan.BATCH_SIZE).node_count < 500_000
+
+
+def test_a_mixed_request_costs_its_items() -> None:
+    names = [name for name in sorted(ITEMS) for _ in range(25)][: plan.BATCH_SIZE]
+    cost = mixed(names)
+    assert cost.requests == len(names) == plan.BATCH_SIZE and cost.points == 1
+
+
+@pytest.mark.parametrize("suites", [0, 1, 3, 100])
+def test_a_commits_ci_costs_1_plus_its_suites(suites: int) -> None:
+    commit = mixed(["CheckRuns"]).requests
+    runs = mixed(["CheckSuiteRuns"] * suites).requests if suites else 0
+    assert commit + runs == plan.check_runs_requests(suites) == 1 + suites
 
 
 @pytest.mark.parametrize(
     ("count", "sizes"),
-    [(0, []), (1, [1]), (29, [29]), (30, [15, 15]), (50, [25, 25]), (59, [20, 20, 19])],
+    [(0, []), (1, [1]), (149, [149]), (150, [75, 75]), (300, [100, 100, 100])],
 )
 def test_batches_are_the_fewest_1_point_requests_evenly_filled(
     count: int, sizes: list[int]
 ) -> None:
-    assert plan.batches(count, plan.CHECK_RUNS_PER_COMMIT) == sizes
-    assert all(check_runs(size).points == 1 for size in sizes)
-
-
-def test_the_head_commits_of_a_page_of_50_cost_2_points() -> None:
-    assert plan.CHECK_SUITES_FIRST == 4
-    assert (
-        sum(check_runs(size).points for size in plan.batches(50, plan.CHECK_RUNS_PER_COMMIT)) == 2
-    )
-    assert check_runs(50).points == 3  # in one request: R = 250
+    assert plan.batches(count) == sizes
+    assert all(mixed(["CheckRuns"] * size).points == 1 for size in sizes)
 
 
 def test_the_metadata_of_149_repositories_costs_1_point() -> None:
     assert fetch.METADATA_BATCH == 149
-    assert metadata(fetch.METADATA_BATCH).points == 1
+    assert mixed(["RepoMetadata"] * fetch.METADATA_BATCH).points == 1

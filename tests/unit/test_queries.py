@@ -20,12 +20,20 @@ from ghsync.github.operations import (
     batch_results,
     batch_variables,
     build_batch,
+    build_mixed,
     load_operation,
     operation_names,
     operation_version,
 )
 
-BATCHED = ["RepoMetadata", "PullRequestNested", "CheckRuns", "CheckRunsNested"]
+BATCHED = [
+    "RepoMetadata",
+    "PullRequestNested",
+    "PullRequestHead",
+    "CheckRuns",
+    "CommitCheckSuites",
+    "CheckSuiteRuns",
+]
 
 
 def estimate_cost(document: DocumentNode, variables: dict[str, Any]) -> int:
@@ -40,8 +48,10 @@ def estimate_cost(document: DocumentNode, variables: dict[str, Any]) -> int:
 def test_the_queries_folder_holds_every_operation_the_client_uses() -> None:
     assert operation_names() == [
         "CheckRuns",
-        "CheckRunsNested",
+        "CheckSuiteRuns",
+        "CommitCheckSuites",
         "OrgRepositories",
+        "PullRequestHead",
         "PullRequestNested",
         "PullRequestPage",
         "RepoMetadata",
@@ -74,6 +84,27 @@ def test_built_batch_is_valid_and_has_one_alias_per_item(name: str, count: int) 
         if isinstance(s, FieldNode) and s.alias is not None
     ]
     assert aliases == [f"item{i}" for i in range(count)]
+
+
+def test_a_mixed_batch_is_valid_and_names_its_operations() -> None:
+    names = ("PullRequestNested", "CheckRuns", "CheckSuiteRuns", "CheckRuns")
+    document = build_mixed(names)
+    assert graphql.validate(github_schema(), document) == []
+    (operation,) = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    assert operation.name is not None
+    assert operation.name.value == "PullRequestNestedAndCheckRunsAndCheckSuiteRuns"
+    fields = [s for s in operation.selection_set.selections if isinstance(s, FieldNode)]
+    assert [f.alias.value for f in fields if f.alias] == ["item0", "item1", "item2", "item3"]
+    assert [f.name.value for f in fields].count("rateLimit") == 1
+    variables = [d.variable.name.value for d in operation.variable_definitions]
+    assert {"id_0", "after_0", "files_0", "id_1", "id_2", "after_2", "id_3"} <= set(variables)
+    assert "after_1" not in variables  # CheckRuns has no `after`
+    text = graphql.print_ast(document)
+    assert text.count("fragment CheckSuiteFields") == 1 and "fragment CheckRunFields" in text
+
+
+def test_a_batch_of_one_operation_is_its_mixed_batch() -> None:
+    assert build_batch("CheckRuns", 3) is build_mixed(("CheckRuns",) * 3)
 
 
 def test_batch_variables_are_suffixed_per_item_and_defaults_kept() -> None:
@@ -110,8 +141,8 @@ def test_operation_version_is_stable_and_distinct() -> None:
 
 @pytest.mark.parametrize(
     ("page_size", "points"),
-    [(25, 2), (50, 4), (100, 8)],
-    ids=["25-prs", "50-prs", "100-prs"],
+    [(21, 1), (25, 2), (50, 4), (100, 7)],
+    ids=["21-prs", "25-prs", "50-prs", "100-prs"],
 )
 def test_pull_request_page_cost_by_githubs_formula(page_size: int, points: int) -> None:
     variables = {"owner": "o", "name": "n", "pageSize": page_size, "cursor": None}
@@ -133,6 +164,6 @@ def test_nested_follow_up_for_149_prs_costs_one_point() -> None:
     assert estimate_cost(build_batch("PullRequestNested", 149), batch_variables(items)) == 1
 
 
-def test_check_runs_of_29_commits_cost_one_point() -> None:
-    items = [{"id": f"C_{i}"} for i in range(29)]
-    assert estimate_cost(build_batch("CheckRuns", 29), batch_variables(items)) == 1
+def test_check_suites_of_149_commits_cost_one_point() -> None:
+    items = [{"id": f"C_{i}"} for i in range(149)]
+    assert estimate_cost(build_batch("CheckRuns", 149), batch_variables(items)) == 1

@@ -119,7 +119,7 @@ def test_closing_moves_the_watermark_and_the_depth() -> None:
         "o/r", watermark=None, cursor=None, session_id="s1", page_size=50,
         window_since=NOW - timedelta(days=30), window_until=NEWEST,
     )  # fmt: skip
-    done = close_session(state, SyncOptions(), start=50, now=NOW)
+    done = close_session(state, SyncOptions(page_size=50), start=50, now=NOW)
     assert done == SyncState(
         "o/r", watermark=NEWEST, last_synced_at=NOW, status=RepoStatus.SYNCED, page_size=50,
         depth_since=NOW - timedelta(days=30),
