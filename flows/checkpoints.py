@@ -66,6 +66,8 @@ class PageRef:
     page_size: int
     number: int
     """The page's place in the session (names the task runs)."""
+    raised: tuple[str, ...] = ()
+    """The nested connections this page asks 100 long (`ghsync.next_sizes`)."""
 
     @classmethod
     def first(cls, state: SyncState, page_size: int) -> PageRef:
@@ -74,9 +76,12 @@ class PageRef:
         assert state.session_id is not None, "no open session"
         return cls(state.repo, state.session_id, state.cursor, state.window.key(), page_size, 1)
 
-    def next(self, cursor: str | None, page_size: int) -> PageRef:
-        """The page after this one, at `cursor`, `page_size` PRs long."""
-        return PageRef(self.repo, self.session, cursor, self.window, page_size, self.number + 1)
+    def next(self, cursor: str | None, page_size: int, raised: tuple[str, ...]) -> PageRef:
+        """The page after this one, at `cursor`, `page_size` PRs long, asking the nested
+        connections `raised` 100 long."""
+        return PageRef(
+            self.repo, self.session, cursor, self.window, page_size, self.number + 1, raised
+        )
 
 
 def checkpoint_folder(session: str) -> str:
@@ -106,6 +111,7 @@ def page_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
         page.cursor or "first",
         page.window,
         str(page.page_size),
+        ",".join(page.raised),
     ]
     digest = hashlib.sha256("|".join(parts).encode()).hexdigest()
     return f"{checkpoint_folder(page.session)}/{digest}"
@@ -113,7 +119,8 @@ def page_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
 
 async def fetch_pr_page_fn(page: PageRef) -> PrPage:
     """One page of PRs, newest update first."""
-    return await fetch_pr_page(current().client, page.repo, page.cursor, page.page_size)
+    client = current().client
+    return await fetch_pr_page(client, page.repo, page.cursor, page.page_size, page.raised)
 
 
 async def complete_nested_fn(

@@ -52,6 +52,7 @@ from ghsync import (
     defer_ci,
     first_page_size,
     head_commit_id,
+    next_sizes,
     parse_time,
     settle_ci,
     start_session,
@@ -263,7 +264,8 @@ async def _pages(job: Repository, ref: PageRef, window: SyncWindow) -> AsyncGene
             answer = await fetching
             prs, stop = window.cut(answer.nodes)
             last = stop or not answer.has_next
-            following = ref.next(answer.end_cursor, answer.page_size)
+            raised = next_sizes(ref.raised, answer, ref.page_size)
+            following = ref.next(answer.end_cursor, answer.page_size, raised)
             if not last:
                 fetching = asyncio.create_task(job.page_tasks.fetch_pr_page(following))
             yield Page(ref, prs, None if last else answer.end_cursor, answer.page_size)

@@ -30,6 +30,7 @@ from ghsync.github.fetch import (
     fetch_check_runs,
     fetch_pr_page,
     list_org_repos,
+    next_sizes,
     validate_repo_names,
 )
 from ghsync.github.operations import operation_version
@@ -139,6 +140,7 @@ __all__ = [
     "map_repositories",
     "mask_token",
     "new_log_file",
+    "next_sizes",
     "open_session",
     "operation_version",
     "outcome_line",

@@ -136,11 +136,17 @@ class PrPage:
 
 
 async def fetch_pr_page(
-    client: GitHubClient, repo: str, cursor: str | None, page_size: int
+    client: GitHubClient,
+    repo: str,
+    cursor: str | None,
+    page_size: int,
+    raised: Sequence[str] = (),
 ) -> PrPage:
-    """One page of the repository's PRs ordered UPDATED_AT DESC, from `cursor`."""
+    """One page of the repository's PRs ordered UPDATED_AT DESC, from `cursor`; the nested
+    connections `raised` (their completion flags: `files`, `reviews`...) asked 100 long."""
     owner, name = repo.split("/", 1)
-    variables = {"owner": owner, "name": name, "cursor": cursor}
+    sizes = {f"{flag}First": plan.MAX_PAGE for flag in raised}
+    variables = {"owner": owner, "name": name, "cursor": cursor, **sizes}
     answer, used = await client.execute_page("PullRequestPage", variables, page_size)
     connection = shaped(answer, PullRequestPageData)["repository"]["pullRequests"]
     info = connection.get("pageInfo")
@@ -151,6 +157,23 @@ async def fetch_pr_page(
         connection.get("totalCount", 0),
         used,
     )
+
+
+def next_sizes(raised: Sequence[str], page: PrPage, asked: int) -> tuple[str, ...]:
+    """The nested connections the page after `page` asks 100 long (`first` does not change
+    the cost): those raised before and those that overflowed on `page`, so their follow-ups
+    stop. None after a page that had to shrink below the `asked` size (a timeout or a
+    partial answer): a repository whose pages are heavy goes back to the small sizes."""
+    if page.page_size < asked:
+        return ()
+    overflowed = {
+        each.flag
+        for each in NESTED
+        if each.shape is PullRequestNode and each.flag is not None
+        for pr in page.nodes
+        for due in each.due(pr)
+    }
+    return tuple(sorted({*raised, *overflowed}))
 
 
 async def complete_nested(

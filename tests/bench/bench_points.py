@@ -31,11 +31,15 @@ async def fetch_repo(client: GitHubClient, repo: str, page_size: int) -> int:
     does: in full requests across pages, the rest after the last page); returns the PRs."""
     prs = 0
     checks = fetch.CheckRunBatches()
+    raised: tuple[str, ...] = ()
+    asked = page_size
     pending = asyncio.ensure_future(fetch.fetch_pr_page(client, repo, None, page_size))
     while True:
         page = await pending
         if page.has_next:
-            after = fetch.fetch_pr_page(client, repo, page.end_cursor, page.page_size)
+            raised = fetch.next_sizes(raised, page, asked)
+            asked = page.page_size
+            after = fetch.fetch_pr_page(client, repo, page.end_cursor, asked, raised)
             pending = asyncio.ensure_future(after)
         await fetch.complete_nested(client, page.nodes, checks)
         checks.add(head for head in map(head_commit_id, page.nodes) if head)
