@@ -47,6 +47,8 @@ def main() -> None:
         with prefect_server(work / "server", database) as api:
             bench = figures.Bench(work, api)
             step("points", lambda: figures.points_per_1000(bench))
+            step("plans", figures.query_plans)
+            step("shapes", figures.check_run_shapes)
             step("unchanged", lambda: figures.unchanged_resync(bench))
             step("scaling", lambda: figures.token_scaling(bench, figures.Scaling()))
             step("load", lambda: figures.load_rate(*args.load_prs))
@@ -92,8 +94,30 @@ def write(
         "|---|---|---|---|---|",
         *rows,
         "",
+        *_tables(results),
     ]
     (HERE / "RESULTS.md").write_text("\n".join(text))
+
+
+def _tables(results: list[figures.Figure]) -> list[str]:
+    """The rows behind figures 9 and 10 (issue 17): the plans and check-run shapes measured."""
+    lines: list[str] = []
+    for figure in results:
+        if plans := figure.raw.get("plans"):
+            lines += [f"## {figure.number}. {figure.name}", "", "| plan | points | requests |"]
+            lines += ["|---|---|---|"]
+            lines += [f"| {r['plan']} | {r['points']} | {r['requests']} |" for r in plans]
+            lines += [""]
+        if shapes := figure.raw.get("shapes"):
+            lines += [f"## {figure.number}. {figure.name}", ""]
+            lines += ["| shape | points | requests | check runs returned |", "|---|---|---|---|"]
+            lines += [
+                f"| {r['shape']} | {r['points']} | {r['requests']} | "
+                f"{r['runs']} of {r['expected_runs']} |"
+                for r in shapes
+            ]
+            lines += [""]
+    return lines
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ PREFECT_HOME unless a figure needs the checkpoints of an earlier run.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import re
@@ -18,12 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from graphql import DocumentNode
 
-from ghsync.emulator import graph
-from ghsync.emulator.cost import analyse
 from ghsync.github import plan
-from ghsync.github.operations import batch_variables, build_batch, load_operation
+from tests.bench import bench_points, check_shapes
 from tests.bench.processes import (
     UNLIMITED,
     SyncRun,
@@ -90,30 +88,6 @@ def checked(run: SyncRun) -> SyncRun:
 # --- 1: points per 1,000 PRs ------------------------------------------------------------------
 
 
-def operation_cost(name: str, variables: dict[str, Any]) -> int:
-    """Points of one request of operation `name`, by GitHub's formula (the emulator's)."""
-    return document_cost(load_operation(name), variables)
-
-
-def check_runs_cost(commits: int) -> int:
-    """Points of the check runs of `commits` head commits, in fetch's 1-point batches."""
-    return sum(
-        document_cost(build_batch("CheckRuns", size), batch_variables([{"id": "x"}] * size))
-        for size in plan.batches(commits, plan.CHECK_RUNS_PER_COMMIT)
-    )
-
-
-def document_cost(document: DocumentNode, variables: dict[str, Any]) -> int:
-    operation, fragments = None, {}
-    for definition in document.definitions:
-        if getattr(definition, "operation", None) is not None:
-            operation = definition
-        else:
-            fragments[definition.name.value] = definition  # type: ignore[attr-defined]
-    cost = analyse(graph.github_schema(), operation, fragments, variables)  # type: ignore[arg-type]
-    return cost.points
-
-
 PER_PR_LISTS = (
     ("pr_reviews", "rv"),
     ("pr_commits", "cm"),
@@ -145,22 +119,24 @@ def points_per_1000(bench: Bench, prs: int = 1000) -> Figure:
         env = sync_env(emulator.url, bench_tokens(1), bench.api, home)
         run = checked(run_sync(sync_command(["acme/repo-1"], db, "--full"), env))
         stats = emulator.stats()
+        truth = emulator.truth("acme/repo-1")["pullRequests"]
     points = stats["points_total"]
-    pages = math.ceil(prs / 100)
-    page_100 = operation_cost("PullRequestPage", {"owner": "o", "name": "n", "pageSize": 100})
-    checks_100 = check_runs_cost(100)
-    bound = 1 + pages * (page_100 + checks_100)
+    suites = sum(len({r["app"] for r in pr["checkRuns"]}) for pr in truth)  # one an app
+    pages = math.ceil(prs / plan.PR_PAGE_SIZE) * plan.pr_page_points(plan.PR_PAGE_SIZE)
+    ci = math.ceil((len(truth) + suites) / plan.BATCH_SIZE)  # R = 1 + suites a head commit
+    bound = 1 + pages + ci
     rest = rest_requests(db)
     scale = 1000 / prs
     return Figure(
         1,
         "Points per 1,000 PRs (full sync, every nested list, check runs)",
-        f"{points * scale:.0f} points",
-        "<= 150",
-        f"formula lower bound at pageSize 100: {bound * scale:.0f} points "
-        f"({page_100} per 100-PR page + {checks_100} per 100 head commits, no overflow); "
-        f"REST: {rest * scale:,.0f} requests",
-        f"ghsync sync acme/repo-1 --full ({prs:,} PRs, page size 50)",
+        f"{points * scale:.0f} points, {stats['counters']['graphql_requests'] * scale:.0f} "
+        "requests",
+        "<= 75",
+        f"formula lower bound: {bound * scale:.0f} points (the metadata query, {pages} pages "
+        f"of {plan.PR_PAGE_SIZE} at 1 point, the {prs} head commits and their {suites} check "
+        f"suites at 149 a point, no overflow); REST: {rest * scale:,.0f} requests",
+        f"ghsync sync acme/repo-1 --full ({prs:,} PRs, default page size {plan.PR_PAGE_SIZE})",
         {
             "prs": prs,
             "points": points,
@@ -170,6 +146,58 @@ def points_per_1000(bench: Bench, prs: int = 1000) -> Figure:
             "seconds": round(run.seconds, 1),
         },
     )
+
+
+CANDIDATE_PAGES = (21, 35, 50, 100)
+"""Page sizes of the candidate plans: 1, 2, 4 and 7 points a page by the formula."""
+
+
+def query_plans() -> Figure:
+    """Issue 17's candidate plans: page size x CI per page or across pages, each a full fetch
+    of 1,000 PRs (no Prefect), and the chosen one at GitHub-like latency on 8 x 100 PRs."""
+    rows = [
+        asyncio.run(bench_points.measure(bench_points.Plan(size, across), bench_points.Workload()))
+        for size in CANDIDATE_PAGES
+        for across in (False, True)
+    ]
+    latency = bench_points.Workload(repos=8, prs=100, latency_ms=500, per_node_ms=2)
+    timed = asyncio.run(bench_points.measure(bench_points.Plan(), latency))
+    best = min(rows, key=lambda row: (row["points"], row["requests"]))
+    return Figure(
+        9,
+        "Query plans considered (points per 1,000 PRs of the default dataset)",
+        f"{best['plan']}: {best['points']} points, {best['requests']} requests",
+        "the fewest points, complete",
+        "; ".join(f"{row['plan']}: {row['points']}" for row in rows)
+        + f". Chosen plan at 500 ms + 2 ms/node, 8 x 100 PRs: {timed['points']} points, "
+        f"{timed['prs'] / timed['seconds']:.1f} PRs/s",
+        "python -m tests.bench.bench_points [--page-size N] [--ci-per-page]",
+        {"plans": rows, "latency": timed},
+    )
+
+
+def check_run_shapes() -> Figure:
+    """Issue 17: the check runs of 100 head commits in each query shape."""
+    rows = asyncio.run(check_shapes.measure())
+    ours = rows[-1]
+    return Figure(
+        10,
+        "Check runs of 100 head commits, by query shape",
+        f"{ours['shape']}: {ours['points']} points in {ours['requests']} requests alone, "
+        f"{ours['runs']}/{ours['expected_runs']} runs",
+        "every run, re-runs included",
+        "; ".join(
+            f"{row['shape']}: {row['points']} points, {row['runs']}/{row['expected_runs']} runs"
+            for row in rows[:-1]
+        )
+        + f" ({ours['suites']} suites; across pages the 100 commits and their suites pack "
+        f"into {math.ceil((COMMIT_ITEMS + ours['suites']) / plan.BATCH_SIZE)} requests)",
+        "python -m tests.bench.check_shapes",
+        {"shapes": rows},
+    )
+
+
+COMMIT_ITEMS = check_shapes.COMMITS
 
 
 # --- 2: unchanged re-sync of 50 repositories ---------------------------------------------------
@@ -422,7 +450,7 @@ def resume_waste(bench: Bench, prs: int = 5000) -> Figure:
         op: killed_stats["counters"].get(f"op:{op}", 0)
         + rerun_stats["counters"].get(f"op:{op}", 0)
         - clean_stats["counters"].get(f"op:{op}", 0)
-        for op in ("RepoMetadata", "PullRequestPage", "PullRequestNested", "CheckRuns")
+        for op in sorted({k.removeprefix("op:") for k in clean_stats["counters"] if k[:3] == "op:"})
     }
     return Figure(
         7,
