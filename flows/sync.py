@@ -339,9 +339,10 @@ async def _repoll_ci(job: Repository, state: SyncState) -> None:
     finished checks): GitHub moves no PR's updatedAt for either. All of it in the same
     requests; skipped while every token is below the reserve (the due ones stay due)."""
     if not _can_afford_checks():
+        job.outcome.deferred_checks += sum(map(len, job.queued.values()))
         if due := ci_due(state, job.fetched):
             get_run_logger().warning(
-                "%s: CI of %d head commit(s) not re-polled: tokens low", job.repo, len(due)
+                "%s: CI of %d head commit(s) not fetched: tokens low", job.repo, len(due)
             )
         return
     since = ci_recheck_since(current().options, datetime.now(UTC))

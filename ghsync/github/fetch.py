@@ -1,6 +1,11 @@
 """What the sync asks GitHub, in batches: repo metadata, org listings, PR pages, nested
 overflow and check runs. Every list comes back complete; nothing here knows Prefect or DuckDB.
 
+The sizes follow ghsync/github/plan.py: pages of 21 PRs (1 point), and every other request a
+batch of up to 149 `node(id:)` items of one connection each (1 point), items of different
+operations mixed in one request (`build_mixed`): a page's nested follow-ups carry check-run
+items of the repository's queue (`CheckRunBatches`) so that no request goes out half empty.
+
 Every answer becomes the typed node shapes of ghsync/nodes.py here (`shaped`), which
 records.py and tables.py map to rows.
 """
@@ -242,12 +247,16 @@ class CheckRunBatches:
     requests across pages: a request carries 149 items, the suites of commits not asked yet
     and the runs (and further pages) of the suites found, so CI costs R = 1 + suites a commit
     at 149 a point whatever the page size (plan.check_runs_requests). What a request leaves
-    to ask waits for the next one."""
+    to ask waits for the next one; when all that is left fits in one request with each
+    commit's suites and runs in one item (CheckRunsOnePass, as many suites as a commit had so
+    far, at least 4), it goes so: one request instead of two."""
 
     _waiting: dict[str, None] = field(default_factory=dict)
     """Commit ids whose suites are not asked yet, in order."""
     _open: dict[str, CommitChecks | None] = field(default_factory=dict)
     """Commits asked (None: GitHub has no such commit), some of their runs maybe not yet."""
+    _suites: int = plan.ONE_PASS_SUITES
+    """The check suites a one-pass item asks: the most a commit had so far."""
 
     def add(self, commit_ids: Iterable[str]) -> None:
         """Commits to fetch (those already here are not asked twice)."""
@@ -265,7 +274,7 @@ class CheckRunBatches:
         """Send full requests while the backlog fills one (`everything`: until nothing is
         left); returns the commits now complete, by id (None: GitHub no longer has it), and
         forgets them."""
-        while (work := self.take(plan.BATCH_SIZE)) and (everything or len(work) == plan.BATCH_SIZE):
+        while work := self._next_request(everything):
             await _send(client, work)
         done = {
             commit_id: commit
@@ -280,20 +289,41 @@ class CheckRunBatches:
         """The next `count` items at most: further pages of the commits asked, then commits."""
         return self._items()[: max(0, count)]
 
+    def _next_request(self, everything: bool) -> list[_Item]:
+        """The items of the next request: all that is left, in one-pass items asking the most
+        suites a commit had so far, when they fit in 1 point (`everything`); else 149 items,
+        or none when they do not fill a request. (Not more suites than seen: a query's
+        worst-case node count is what GitHub's limits weigh.)"""
+        dues = self._due_items()
+        one_pass = len(self._waiting) * plan.check_runs_requests(self._suites)
+        if everything and self._waiting and len(dues) + one_pass <= plan.ONE_POINT:
+            return dues + [self._commit_item(c, self._suites) for c in self._waiting]
+        work = self.take(plan.BATCH_SIZE)
+        return work if everything or len(work) == plan.BATCH_SIZE else []
+
     def _items(self) -> list[_Item]:
-        dues = [_due_item(due) for c in self._open.values() if c for due in self._dues(c)]
-        return dues + [self._commit_item(commit_id) for commit_id in self._waiting]
+        return self._due_items() + [self._commit_item(c) for c in self._waiting]
+
+    def _due_items(self) -> list[_Item]:
+        return [_due_item(due) for c in self._open.values() if c for due in self._dues(c)]
 
     @staticmethod
     def _dues(commit: CommitChecks) -> list[Due[Any, Any]]:
         return [due for each in _CHECKS_NESTED for due in each.due(commit)]
 
-    def _commit_item(self, commit_id: str) -> _Item:
+    def _commit_item(self, commit_id: str, suites: int | None = None) -> _Item:
+        """CheckRuns of the commit, or CheckRunsOnePass with `suites` suites."""
+
         def apply(answer: dict[str, Any] | None) -> None:
             del self._waiting[commit_id]
-            self._open[commit_id] = shaped(answer, CommitChecks) if answer else None
+            commit = shaped(answer, CommitChecks) if answer else None
+            self._open[commit_id] = commit
+            if commit is not None and commit["checkSuites"] is not None:
+                self._suites = max(self._suites, commit["checkSuites"].get("totalCount", 0))
 
-        return _Item("CheckRuns", {"id": commit_id}, apply)
+        if suites is None:
+            return _Item("CheckRuns", {"id": commit_id}, apply)
+        return _Item("CheckRunsOnePass", {"id": commit_id, "suites": suites}, apply)
 
 
 def _the_commit(commit: CommitChecks) -> list[CommitChecks]:

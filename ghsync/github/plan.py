@@ -69,8 +69,14 @@ PR_PAGE_SIZE = best_page_size()
 
 def check_runs_requests(suites: int) -> int:
     """R of a head commit's CI: its check suites (CheckRuns), and the runs of each suite
-    (CheckSuiteRuns), up to 100 suites and 100 runs a suite."""
+    (CheckSuiteRuns), up to 100 suites and 100 runs a suite; or, in one item, its first
+    `suites` suites with their runs (CheckRunsOnePass)."""
     return ITEM_REQUESTS * (1 + suites)
+
+
+ONE_PASS_SUITES = 4
+"""The fewest check suites a CheckRunsOnePass item asks (one per app, and per workflow of
+GitHub Actions), until a commit showed more."""
 
 
 def batches(count: int) -> list[int]:

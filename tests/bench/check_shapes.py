@@ -23,6 +23,13 @@ from ghsync.nodes import head_commit_id, items
 TOKEN = "ghp_" + "s" * 36
 SHAPES = Path(__file__).parent / "shapes"
 COMMITS = 100
+VARIANTS: list[tuple[str, dict[str, object]]] = [
+    ("SuitesThenRuns", {"suites": 4}),
+    ("SuitesThenRuns", {"suites": 10}),
+    ("StatusCheckRollup", {}),
+    ("Statuses", {}),
+]
+"""The shapes of `shapes/`, with their variables."""
 
 
 def _runs(node: dict[str, Any] | None) -> list[int]:
@@ -50,12 +57,14 @@ async def measure() -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         headers = {"Authorization": f"bearer {TOKEN}"}
         async with aiohttp.ClientSession(headers=headers) as http:
-            for shape in sorted(SHAPES.glob("*.graphql")):
-                body = {"query": shape.read_text(), "variables": {"ids": heads}}
+            for name, extra in VARIANTS:
+                query = (SHAPES / f"{name}.graphql").read_text()
+                body = {"query": query, "variables": {"ids": heads, **extra}}
                 async with http.post(emu.graphql_url, json=body) as response:
                     data = (await response.json())["data"]
                 runs = sum(len(_runs(node)) for node in data["nodes"])
-                rows.append(_row(shape.stem, data["rateLimit"]["cost"], 1, runs, expected))
+                label = name + "".join(f" ({k} {v})" for k, v in extra.items())
+                rows.append(_row(label, data["rateLimit"]["cost"], 1, runs, expected))
         before = emu.stats()
         batches = fetch.CheckRunBatches()
         batches.add(heads)

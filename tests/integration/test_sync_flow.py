@@ -65,10 +65,12 @@ async def test_org_sync_equals_truth_then_unchanged_costs_one_point_and_the_runn
     assert all(running.values())
     stats = emulator.stats()
     # One metadata check for the three, with several tokens one Viewer each first (whose
-    # account it is), and per repository one CheckRuns query for the head commits whose CI was
-    # still running (GitHub would not bump their PRs when it finishes).
+    # account it is), and per repository one request for the head commits whose CI was still
+    # running (GitHub would not bump their PRs when it finishes): their suites and runs in one
+    # pass, a request of 1 point.
     ops = {k: v for k, v in stats["counters"].items() if k.startswith("op:")}
-    assert ops == {"op:RepoMetadata": 1, "op:Viewer": len(TOKENS), "op:CheckRuns": 2}
+    assert ops == {"op:RepoMetadata": 1, "op:Viewer": len(TOKENS), "op:CheckRunsOnePass": 2}
+    assert stats["points_total"] == 1 + len(TOKENS) + 2
     assert {o.repo: o.ci_repolled for o in again} == {**running, "acme/empty": 0}
     assert snapshot(db) == before
 

@@ -94,6 +94,13 @@ def test_a_commits_ci_costs_1_plus_its_suites(suites: int) -> None:
     assert commit + runs == plan.check_runs_requests(suites) == 1 + suites
 
 
+@pytest.mark.parametrize("suites", [1, plan.ONE_PASS_SUITES, 48])
+def test_in_one_pass_a_commit_costs_1_plus_the_suites_asked(suites: int) -> None:
+    one_pass = {"id": "C", "suites": suites}
+    cost = emulator_cost(build_mixed(("CheckRunsOnePass",) * 3), batch_variables([one_pass] * 3))
+    assert cost.requests == 3 * plan.check_runs_requests(suites)
+
+
 @pytest.mark.parametrize(
     ("count", "sizes"),
     [(0, []), (1, [1]), (149, [149]), (150, [75, 75]), (300, [100, 100, 100])],

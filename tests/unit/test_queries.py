@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import graphql
@@ -31,6 +32,7 @@ BATCHED = [
     "PullRequestNested",
     "PullRequestHead",
     "CheckRuns",
+    "CheckRunsOnePass",
     "CommitCheckSuites",
     "CheckSuiteRuns",
 ]
@@ -48,6 +50,7 @@ def estimate_cost(document: DocumentNode, variables: dict[str, Any]) -> int:
 def test_the_queries_folder_holds_every_operation_the_client_uses() -> None:
     assert operation_names() == [
         "CheckRuns",
+        "CheckRunsOnePass",
         "CheckSuiteRuns",
         "CommitCheckSuites",
         "OrgRepositories",
@@ -167,3 +170,12 @@ def test_nested_follow_up_for_149_prs_costs_one_point() -> None:
 def test_check_suites_of_149_commits_cost_one_point() -> None:
     items = [{"id": f"C_{i}"} for i in range(149)]
     assert estimate_cost(build_batch("CheckRuns", 149), batch_variables(items)) == 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((Path(__file__).parents[1] / "bench" / "shapes").glob("*.graphql")),
+    ids=lambda p: p.stem,
+)
+def test_the_benchmarks_check_run_shapes_are_valid_against_githubs_schema(path: Path) -> None:
+    assert graphql.validate(github_schema(), graphql.parse(path.read_text())) == []
