@@ -205,17 +205,6 @@ async def complete_nested(
     return requests
 
 
-async def fetch_check_runs(
-    client: GitHubClient, commit_ids: Sequence[str]
-) -> dict[str, CommitChecks]:
-    """Complete check suites (every run, re-runs included) and statuses of each commit
-    (CheckRunBatches, all asked); a commit GitHub no longer has is left out."""
-    batches = CheckRunBatches()
-    batches.add(commit_ids)
-    fetched = await batches.fetch(client, everything=True)
-    return {commit_id: commit for commit_id, commit in fetched.items() if commit is not None}
-
-
 @dataclass(frozen=True)
 class _Item:
     """One alias of a batched request: its operation, variables, and what to do with the

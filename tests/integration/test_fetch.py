@@ -14,7 +14,6 @@ from ghsync.github.fetch import (
     PrPage,
     check_repos,
     complete_nested,
-    fetch_check_runs,
     fetch_pr_page,
     list_org_repos,
     next_sizes,
@@ -34,7 +33,9 @@ async def test_nested_lists_and_check_runs_are_complete() -> None:
             page = await fetch_pr_page(client, "acme/repo-1", None, 30)
             follow_ups = await complete_nested(client, page.nodes)
             heads = {pr["number"]: head_commit_id(pr) for pr in page.nodes}
-            commits = await fetch_check_runs(client, [h for h in heads.values() if h])
+            checks = CheckRunBatches()
+            checks.add(h for h in heads.values() if h)
+            commits = await checks.fetch(client, everything=True)
         truth = {pr["number"]: pr for pr in emu.truth("acme/repo-1")["pullRequests"]}  # type: ignore[index]
     assert follow_ups >= 1
     assert sum(len(t["reviews"]) > 100 or len(t["files"]) > 100 for t in truth.values()) >= 1
@@ -55,6 +56,7 @@ async def test_nested_lists_and_check_runs_are_complete() -> None:
         ]
         assert [f["path"] for f in pr["files"]["nodes"]] == [f["path"] for f in expected["files"]]
         commit = commits[heads[pr["number"]]]  # type: ignore[index]
+        assert commit is not None
         runs = [
             run["databaseId"]
             for suite in commit["checkSuites"]["nodes"]
