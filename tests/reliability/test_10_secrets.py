@@ -45,10 +45,10 @@ async def test_no_token_anywhere_masks_only(
 ) -> None:
     revoked, kept = fake_tokens("rs")
     # The first token is refused at its first request (the run's `viewer` query, asked of every
-    # token in turn), the second after 8: the run fails mid-session, so the pages it fetched
+    # token in turn), the second after 4: the run fails mid-session, so the pages it fetched
     # stay in the checkpoint storage (a finished session's are removed) for the search below.
     # The app's installation is removed after 6 requests of its tokens.
-    revoke = {revoked: 0, kept: 8}
+    revoke = {revoked: 0, kept: 4}
     faults = FaultConfig(
         revoke_after=revoke, uninstall_after={11: 6}, secondary_rate=0.2, secondary_retry_after=1
     )
