@@ -1,10 +1,11 @@
 """GraphQL documents from `queries/*.graphql`: one definition per file, named after the file.
 
 An operation file is completed with the fragment files it spreads (transitively). Batched
-operations (RepoMetadata, PullRequestNested, CheckRunsNested) describe one item through a
-top-level field aliased `item`; `build_batch` repeats that field as `item0..item{n-1}` with its
-variables suffixed `_0.._{n-1}`, so many repositories or PRs cost one request. The .graphql
-files stay the only place with GraphQL text; batches are built on the parsed syntax tree.
+operations (RepoMetadata, PullRequestNested, CheckRuns, CheckSuiteRuns...) describe one item
+through a top-level field aliased `item`; `build_batch` repeats that field as
+`item0..item{n-1}` with its variables suffixed `_0.._{n-1}`, so many repositories or PRs cost
+one request, and `build_mixed` does so with items of several operations. The .graphql files
+stay the only place with GraphQL text; batches are built on the parsed syntax tree.
 """
 
 from __future__ import annotations
