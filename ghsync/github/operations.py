@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -143,12 +143,13 @@ def build_batch(name: str, count: int) -> DocumentNode:
     return build_mixed((name,) * count)
 
 
-@cache
+@lru_cache(maxsize=64)
 def build_mixed(names: tuple[str, ...]) -> DocumentNode:
     """One request of several batched operations: item i is the `item` field of operation
     `names[i]`, aliased `item<i>`, its variables suffixed `_<i>`. The operations' other fields
     (`rateLimit`) come once. Named after its operations (`CheckRunsAndCheckSuiteRuns`); of one
-    operation it is that operation's batch."""
+    operation it is that operation's batch. The recent ones are kept: mixed requests come in
+    many compositions, and a document of 149 items is large."""
     if not names:
         raise ConfigError("a batch needs at least one item")
     operations = {name: _operation(name) for name in dict.fromkeys(names)}
