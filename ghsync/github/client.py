@@ -17,9 +17,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from gql import GraphQLRequest
-from graphql import DocumentNode
-
 from ghsync.errors import (
     AccessDenied,
     ConfigError,
@@ -40,11 +37,11 @@ from ghsync.errors import (
 )
 from ghsync.github.credentials import AfterUnauthorized, Credential
 from ghsync.github.operations import (
+    Query,
     batch_results,
     batch_variables,
-    build_mixed,
-    document_name,
-    load_operation,
+    mixed_query,
+    operation_query,
 )
 from ghsync.github.ratelimit import (
     Answer,
@@ -57,7 +54,7 @@ from ghsync.github.ratelimit import (
     parse_quota_headers,
 )
 from ghsync.github.tokens import TokenPool, TokenStatus
-from ghsync.github.transport import URL_HINT, NoReply, Transport
+from ghsync.github.transport import URL_HINT, NoReply, PrintedRequest, Transport
 from ghsync.log import get_logger, redacting
 from ghsync.scoped import scoped
 
@@ -179,7 +176,7 @@ class GitHubClient:
         a wrong GITHUB_GRAPHQL_URL, not an outage to wait out).
         """
         variables = dict(variables or {})
-        return await self._run(operation, load_operation(operation), variables, partial=False)
+        return await self._run(operation_query(operation), variables, partial=False)
 
     async def execute_batch(
         self, operation: str, items: Sequence[Mapping[str, Any]]
@@ -199,19 +196,17 @@ class GitHubClient:
         split in halves at once, and the halves asked in turn (down to single items, which are
         retried as any query).
         """
-        names = tuple(name for name, _ in items)
-        document = build_mixed(names)
+        query = mixed_query(tuple(name for name, _ in items))
         variables = batch_variables([item for _, item in items])
-        operation = document_name(document)
         try:
-            data = await self._run(operation, document, variables, partial=True, split=len(items))
+            data = await self._run(query, variables, partial=True, split=len(items))
         except QueryTooHeavy as heavy:
             if len(items) < 2:
                 raise
             half = len(items) // 2
             log.warning(
                 "%s for %d items: GitHub %s; asking %d at a time",
-                operation,
+                query.name,
                 len(items),
                 heavy.reason,
                 half,
@@ -250,10 +245,10 @@ class GitHubClient:
     async def identify(self) -> None:
         """Ask `viewer { login }` once per token: learns accounts (the tokens of one account
         share its budget and secondary limits) and budgets, and drops tokens GitHub rejects."""
-        document = load_operation("Viewer")
+        query = operation_query("Viewer")
         for credential in self.pool.tokens():
             async with self._slot(credential.id):
-                outcome = await self._send(credential, "Viewer", document, {})
+                outcome = await self._send(credential, query, {})
             kind = await self._learn(credential, outcome)
             if kind is Kind.OK and outcome.data:
                 self.pool.set_login(credential, outcome.data["viewer"]["login"])
@@ -264,8 +259,7 @@ class GitHubClient:
 
     async def _run(
         self,
-        operation: str,
-        document: DocumentNode,
+        query: Query,
         variables: dict[str, Any],
         *,
         partial: bool,
@@ -273,6 +267,7 @@ class GitHubClient:
     ) -> dict[str, Any]:
         """Send until an answer is usable; `split` > 1 (a batch's items): a query too heavy
         raises at once, as for a page that can shrink."""
+        operation = query.name
         failures = secondaries = 0
         while True:
             credential = await self.pool.choose(OWNER.get())
@@ -280,7 +275,7 @@ class GitHubClient:
                 async with self._slot(credential.id):
                     if not self.pool.is_usable(credential):
                         continue  # parked or paused while this request waited for its slot
-                    outcome = await self._send(credential, operation, document, variables)
+                    outcome = await self._send(credential, query, variables)
             finally:
                 self.pool.release(credential)
             kind = await self._learn(credential, outcome)
@@ -353,15 +348,11 @@ class GitHubClient:
         return ServerError(operation, outcome.answer.status, message, errors)
 
     async def _send(
-        self,
-        credential: Credential,
-        operation: str,
-        document: DocumentNode,
-        variables: dict[str, Any],
+        self, credential: Credential, query: Query, variables: dict[str, Any]
     ) -> _Outcome:
         """POST once with `credential`; never raises for what GitHub answers (ConfigError when
         the first connection to the URL is refused)."""
-        request = GraphQLRequest(document, variable_values=variables)
+        request = PrintedRequest(query, variables)
         try:
             sent = await credential.header()
         except CredentialLost as lost:  # an app installation removed: no token to send
@@ -385,7 +376,7 @@ class GitHubClient:
             (data or {}).get("rateLimit")
         )
         verdict = classify(answer, self.pool.clock.now())
-        log.debug("%s on %s: %s", operation, credential.mask, verdict.kind)
+        log.debug("%s on %s: %s", query.name, credential.mask, verdict.kind)
         return _Outcome(verdict, answer, data, quota, sent)
 
 

@@ -23,6 +23,7 @@ from ghsync.github.operations import (
     build_batch,
     build_mixed,
     load_operation,
+    mixed_query,
     operation_names,
     operation_version,
 )
@@ -106,8 +107,12 @@ def test_a_mixed_batch_is_valid_and_names_its_operations() -> None:
     assert text.count("fragment CheckSuiteFields") == 1 and "fragment CheckRunFields" in text
 
 
-def test_a_batch_of_one_operation_is_its_mixed_batch() -> None:
-    assert build_batch("CheckRuns", 3) is build_mixed(("CheckRuns",) * 3)
+def test_a_mixed_query_is_printed_once_and_kept() -> None:
+    names = ("CheckRuns", "CheckSuiteRuns", "CheckRuns")
+    query = mixed_query(names)
+    assert mixed_query(names) is query
+    assert query.text == graphql.print_ast(build_mixed(names))
+    assert query.name == "CheckRunsAndCheckSuiteRuns"
 
 
 def test_batch_variables_are_suffixed_per_item_and_defaults_kept() -> None:
