@@ -52,6 +52,7 @@ from ghsync import (
     defer_ci,
     first_page_size,
     head_commit_id,
+    incomplete,
     next_sizes,
     parse_time,
     settle_ci,
@@ -295,10 +296,9 @@ async def _complete(
     """The page's PRs with every nested list complete, and the state with their head
     commits' CI pending: queued (asked with the next requests), or deferred to a later run
     when the tokens cannot afford it now."""
-    if prs:
-        prs = (
-            await job.page_tasks.complete_nested(ref, tasks.bulk(prs), tasks.bulk(job.checks))
-        ).value
+    if incomplete(prs):  # most pages are complete as fetched: no task run, no checkpoint
+        completing = job.page_tasks.complete_nested(ref, tasks.bulk(prs), tasks.bulk(job.checks))
+        prs = (await completing).value
     heads = [PendingCheck(pr["number"], c) for pr in prs if (c := head_commit_id(pr))]
     state = defer_ci(state, [pr["number"] for pr in prs], heads)
     if heads and _can_afford_checks():

@@ -268,7 +268,10 @@ class Warehouse:
     def _write_sync_state(self, state: SyncState) -> None:
         self._con.execute(
             read_statement("write_sync_state"),
-            {**asdict(state), "pending_check_runs": [p.encode() for p in state.pending_check_runs]},
+            {
+                **asdict(state),
+                "pending_check_runs": " ".join(p.encode() for p in state.pending_check_runs),
+            },
         )
 
     def _ai_rules(self) -> pl.DataFrame:

@@ -181,6 +181,13 @@ def next_sizes(raised: Sequence[str], page: PrPage, asked: int) -> tuple[str, ..
     return tuple(sorted({*raised, *overflowed}))
 
 
+def incomplete(prs: Sequence[PullRequestNode]) -> bool:
+    """Whether `complete_nested` has anything to ask for these PRs (most pages: no)."""
+    return any(each.due(pr) for pr in prs for each in NESTED) or any(
+        head_commit_id(pr) is None for pr in prs
+    )
+
+
 async def complete_nested(
     client: GitHubClient,
     prs: Sequence[PullRequestNode],
