@@ -283,7 +283,7 @@ async def _load(job: Repository, page: Page, state: SyncState) -> SyncState:
     prs, state = await _complete(job, page.ref, page.prs, state)
     state = advance_session(state, cursor=page.next_cursor, page_size=page.page_size)
     number = page.ref.number
-    counts = await tasks.load_page_task(job.repo, number, tasks.bulk(prs), None, state)
+    counts = await tasks.load_page_task(job.repo, number, tasks.bulk(prs), state)
     job.outcome.add(counts)
     job.outcome.pages = number
     get_run_logger().info("%s page %d: %d PRs loaded (%s)", job.repo, number, len(prs), counts)

@@ -33,9 +33,6 @@ from ghsync import (
 
 T = TypeVar("T")
 
-Checks = dict[str, CommitChecks]
-"""Head commits' check runs and statuses, by commit node id."""
-
 
 def bulk(value: T) -> T:
     """`value` as a task argument Prefect passes on without walking it (prefect's `quote`):
@@ -91,15 +88,12 @@ async def record_outcome(repo: str, outcome: RepoStatus, error: str | None) -> N
 
 @task(name="load-page", task_run_name="load {repo} #{number}", cache_policy=NO_CACHE)
 async def load_page_task(
-    repo: str,
-    number: int,
-    prs: list[PullRequestNode],
-    commits: Mapping[str, CommitChecks] | None,
-    state: SyncState,
+    repo: str, number: int, prs: list[PullRequestNode], state: SyncState
 ) -> PageCounts:
     """Map the page to rows and load it, with the sync state, in one transaction (shared with
-    the pages other repositories queued meanwhile); returns the rows loaded per kind."""
-    frames, counts = page_frames(repo, prs, commits)
+    the pages other repositories queued meanwhile); returns the rows loaded per kind. Its CI
+    comes later (`load_ci_task`): the stored check runs are left alone."""
+    frames, counts = page_frames(repo, prs)
     await current().warehouse.load((frames, state))
     return counts
 
