@@ -316,7 +316,7 @@ async def _fetch_ci(job: Repository, state: SyncState, *, everything: bool) -> S
         return state
     if not _can_afford_checks():
         return state
-    fetched = await tasks.fetch_ci_task(job.repo, tasks.bulk(job.checks), everything)
+    fetched = (await tasks.fetch_ci_task(job.repo, tasks.bulk(job.checks), everything)).value
     commits = {commit_id: commit for commit_id, commit in fetched.items() if commit is not None}
     heads = [head for commit_id in fetched for head in job.queued.pop(commit_id, [])]
     repolled = [head for head in heads if head.number in job.repolled]

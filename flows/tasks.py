@@ -13,6 +13,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
+from flows.checkpoints import Whole
 from flows.runtime import current
 from ghsync import (
     CheckRunBatches,
@@ -56,12 +57,13 @@ async def check_repos_task(repos: list[str], count: int) -> dict[str, RepoMeta |
 @task(name="fetch-ci", task_run_name="fetch-ci {repo}", cache_policy=NO_CACHE)
 async def fetch_ci_task(
     repo: str, checks: CheckRunBatches, everything: bool
-) -> dict[str, CommitChecks | None]:
+) -> Whole[dict[str, CommitChecks | None]]:
     """Check runs and statuses of the repository's queued head commits, in full requests
     (`everything`: to the last one); the commits complete by now (None: GitHub no longer has
     it). Not a checkpoint: a resumed run asks again the CI its crashed run fetched but did
-    not load (at most a request's worth beyond the last loaded page)."""
-    return await checks.fetch(current().client, everything=everything)
+    not load (at most a request's worth beyond the last loaded page). Wrapped (`Whole`): the
+    flow run would keep every commit returned until it ends."""
+    return Whole(await checks.fetch(current().client, everything=everything))
 
 
 async def in_warehouse(work: Callable[[Warehouse], T]) -> T:
