@@ -262,7 +262,8 @@ class CheckRunBatches:
 
     def fills_a_request(self) -> bool:
         """Whether what is left to ask fills a request (149 items)."""
-        return len(self._items()) >= plan.BATCH_SIZE
+        dues = sum(len(self._dues(c)) for c in self._open.values() if c)
+        return dues + len(self._waiting) >= plan.BATCH_SIZE
 
     async def fetch(
         self, client: GitHubClient, *, everything: bool
