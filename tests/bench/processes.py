@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.e2e.prefect_stack import free_port
+from tests.postgres import postgres_bin, postgres_server
 
 QUIET = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
 UNLIMITED = ("--points-per-hour", str(10**9), "--points-per-minute", str(10**9))
@@ -30,30 +30,14 @@ def bench_tokens(count: int) -> list[str]:
 
 @contextmanager
 def postgres() -> Iterator[str | None]:
-    """A throwaway PostgreSQL server on loopback with an empty `prefect` database; yields its
-    SQLAlchemy URL, or None when PostgreSQL's programs are not installed. PostgreSQL refuses to
-    run as root: as root, its programs run as the `postgres` user."""
-    initdb, pg_ctl, createdb = (shutil.which(name) for name in ("initdb", "pg_ctl", "createdb"))
-    if not (initdb and pg_ctl and createdb):
+    """A throwaway PostgreSQL server (tests/postgres.py) with an empty `prefect` database;
+    yields its SQLAlchemy URL, or None when PostgreSQL's programs are not installed."""
+    if postgres_bin() is None:
         yield None
         return
-    as_owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="ghsync-bench-pg-") as folder:
-        if as_owner:
-            shutil.chown(folder, "postgres")
-        data = Path(folder, "data")
-        quiet = {"check": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT}
-        subprocess.run([*as_owner, initdb, "-D", data, "-A", "trust", "-U", "postgres"], **quiet)
-        options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1"
-        start = [pg_ctl, "-D", data, "-o", options, "-l", Path(folder, "log"), "-w", "start"]
-        subprocess.run([*as_owner, *start], **quiet)
-        try:
-            where = ["-h", "127.0.0.1", "-p", str(port), "-U", "postgres"]
-            subprocess.run([*as_owner, createdb, *where, "prefect"], **quiet)
-            yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/prefect"
-        finally:
-            subprocess.run([*as_owner, pg_ctl, "-D", data, "-m", "fast", "-w", "stop"], **quiet)
+    with postgres_server() as server:
+        server.create_database("prefect")
+        yield server.sqlalchemy_url("prefect")
 
 
 @contextmanager
