@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint browser bench prefect-trial clean
+.PHONY: setup demo test lint browser postgres bench prefect-trial clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,15 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium </dev/null; } || \
 	  { echo "install Debian's chromium (apt-get install chromium) for the e2e test" >&2; exit 1; }
 
-test: lint browser
+# The distributed tests run a throwaway PostgreSQL (DuckLake's catalog, a Prefect server's
+# database) with Debian's server programs (initdb, pg_ctl in /usr/lib/postgresql/*/bin).
+postgres:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" -eq 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql </dev/null; } || \
+	  { echo "install Debian's postgresql (apt-get install postgresql) for the DuckLake tests" >&2; exit 1; }
+
+test: lint browser postgres
 	$(BIN)/pytest
 
 bench: setup
