@@ -32,7 +32,7 @@ def run_demo(db: Path = DEMO_DB, *, verbose: bool = False) -> int:
         typer.echo(f"GitHub emulator on {emulator.url}: org acme, 3 tokens; syncing into {db}")
         os.environ["GITHUB_TOKENS"] = ",".join(DEMO_TOKENS)  # the CLI is the edge
         os.environ["GITHUB_GRAPHQL_URL"] = emulator.graphql_url
-        targets, options = Targets(orgs=["acme"], db=db), SyncOptions(days_back=None)
+        targets, options = Targets(orgs=["acme"], db=str(db)), SyncOptions(days_back=None)
         code = run_flow("demo", targets, options, lambda: None, verbose=verbose)
         stats = emulator.stats()
     if code != 0:

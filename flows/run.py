@@ -43,6 +43,7 @@ from ghsync import (
     listening,
     new_log_file,
     outcome_line,
+    parse_location,
     route_logs,
     tokens_from_settings,
     total_line,
@@ -60,7 +61,8 @@ class Targets:
 
     repos: list[str] = dataclasses.field(default_factory=list)
     orgs: list[str] = dataclasses.field(default_factory=list)
-    db: Path | None = None
+    db: str | None = None
+    """A DuckDB file or a DuckLake location (None: GHSYNC_DB)."""
     token_secret: str | None = None
     """The Prefect Secret block of the tokens (None: GITHUB_TOKENS / GITHUB_TOKEN)."""
 
@@ -74,7 +76,7 @@ def run_sync(targets: Targets, options: SyncOptions, *, verbose: bool = False) -
         if targets.token_secret is None:
             tokens_from_settings(settings)
         app_key(settings)  # a GitHub App's key is there and readable
-        check_writable(targets.db or settings.db_path)
+        check_writable(parse_location(targets.db) if targets.db else settings.location)
 
     return run_flow("sync", targets, options, check, verbose=verbose)
 
@@ -121,10 +123,9 @@ def run_flow(
 async def _sync(targets: Targets, options: SyncOptions) -> None:
     from flows.sync import sync_repos  # Prefect reads PREFECT_API_URL when imported
 
-    db = str(targets.db) if targets.db else None
     parameters = dataclasses.asdict(options)
     await sync_repos(
-        targets.repos, targets.orgs, db=db, token_secret=targets.token_secret, **parameters
+        targets.repos, targets.orgs, db=targets.db, token_secret=targets.token_secret, **parameters
     )
 
 

@@ -7,11 +7,15 @@ a result, a log line or an artifact.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    asynccontextmanager,
+    nullcontext,
+)
 from contextvars import ContextVar
 from dataclasses import dataclass
-from pathlib import Path
 
 from prefect import get_run_logger
 from prefect.client.orchestration import get_client
@@ -22,6 +26,8 @@ from flows.prefect_server import is_temporary
 from flows.slots import Slots, ensure_limit
 from ghsync import (
     GitHubClient,
+    Lake,
+    Location,
     SyncOptions,
     TokenPool,
     WarehouseWriter,
@@ -63,16 +69,19 @@ def installed(runtime: Runtime) -> AbstractContextManager[None]:
 
 @asynccontextmanager
 async def running(
-    pool: TokenPool, graphql_url: str, db_path: Path, options: SyncOptions
+    pool: TokenPool, graphql_url: str, location: Location, options: SyncOptions
 ) -> AsyncIterator[Runtime]:
     """The run's client (the tokens' accounts known), warehouse writer and token slots,
     installed for its tasks, for the block; the run is present meanwhile (`ghsync status`
-    tells a live run from an interrupted one)."""
+    tells a live run of a warehouse file from an interrupted one)."""
     client = GitHubClient(pool, graphql_url, slot=token_slot)
-    writer = warehouse_writer(db_path)
+    writer = warehouse_writer(location)
     credential_ids = [credential.id for credential in pool.tokens()]
     limits = token_limits(credential_ids, options.concurrency_per_token)
-    async with presence(runs_path(db_path), _nothing), client, limits as slots, writer:
+    present = (
+        nullcontext() if isinstance(location, Lake) else presence(runs_path(location), _nothing)
+    )
+    async with present, client, limits as slots, writer:
         runtime = Runtime(client, writer, slots, options)
         with installed(runtime):
             if len(pool.tokens()) > 1:  # tokens of one account share one budget: learn whose
@@ -96,10 +105,19 @@ def token_slot(credential_id: str) -> AbstractAsyncContextManager[None]:
     return current().slots.hold(token_limit_name(credential_id))
 
 
-def warehouse_writer(db_path: Path) -> WarehouseWriter:
-    """The writer of the file at `db_path`, holding the file's OS lock while the file is open:
-    writers of one file, in any process, queue instead of failing on DuckDB's lock."""
-    return WarehouseWriter(db_path, lambda: file_lock(lock_path(db_path)))
+def warehouse_writer(location: Location) -> WarehouseWriter:
+    """The writer of the warehouse at `location`. A file's writer holds the file's OS lock
+    while the file is open: writers of one file, in any process, queue instead of failing on
+    DuckDB's lock. A DuckLake's writers need none (they write at once)."""
+    if isinstance(location, Lake):
+        return WarehouseWriter(location, _no_lock)
+    return WarehouseWriter(location, lambda: file_lock(lock_path(location)))
+
+
+@asynccontextmanager
+async def _no_lock() -> AsyncIterator[Callable[[], bool]]:
+    """A lock nobody waits for."""
+    yield lambda: False
 
 
 @asynccontextmanager

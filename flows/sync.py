@@ -14,7 +14,6 @@ from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
@@ -31,6 +30,7 @@ from ghsync import (
     CheckRunBatches,
     Credential,
     GhsyncError,
+    Lake,
     PendingCheck,
     PullRequestNode,
     RepoMeta,
@@ -54,6 +54,7 @@ from ghsync import (
     head_commit_id,
     incomplete,
     next_sizes,
+    parse_location,
     parse_time,
     settle_ci,
     start_session,
@@ -104,12 +105,14 @@ async def sync_repos(
     settings = Settings()
     credentials = await _credentials(token_secret, app_key_secret, settings)
     pool = TokenPool(credentials, max_wait=options.max_wait_seconds)
-    db_path = Path(db) if db else settings.db_path
-    async with running(pool, settings.github_graphql_url, db_path, options) as runtime:
+    location = parse_location(db) if db else settings.location
+    async with running(pool, settings.github_graphql_url, location, options) as runtime:
         names += await _org_repos(orgs or [], names)
         metas = await _checked(names)
         page_tasks = PageTasks.expiring_after(options.checkpoint_ttl)
         outcomes = await asyncio.gather(*(sync_repository(n, metas[n], page_tasks) for n in names))
+        if isinstance(location, Lake):  # many small commits: merge their files
+            await tasks.compact_task()
         await _summarized(runtime, outcomes)
     if failed := {o.repo: o.error or "failed" for o in outcomes if o.state == RepoStatus.FAILED}:
         raise ReposFailed(failed)

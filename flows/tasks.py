@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TypeVar, cast
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
@@ -122,3 +122,13 @@ async def load_ci_task(
     frames = check_run_frames(repo, heads, commits)
     changed = await in_warehouse(lambda warehouse: warehouse.replace_check_runs(frames, state))
     return frames.children["check_runs"].height, changed
+
+
+@task(name="compact-lake", cache_policy=NO_CACHE)
+async def compact_task() -> tuple[int, int] | None:
+    """A DuckLake's upkeep after the run's loads (small files merged, old snapshots dropped):
+    the Parquet files its snapshot reads, before and after."""
+    files = await in_warehouse(lambda warehouse: warehouse.compact())
+    if files is not None:
+        get_run_logger().info("DuckLake compacted: %d -> %d Parquet files", *files)
+    return files

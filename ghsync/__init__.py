@@ -43,6 +43,7 @@ from ghsync.github.tokens import (
 )
 from ghsync.interrupts import EXIT_CODE as INTERRUPTED_EXIT_CODE
 from ghsync.interrupts import Interrupted, Interrupts
+from ghsync.lake import Lake, Location, parse_location
 from ghsync.log import mask_token, token_fingerprint
 from ghsync.nodes import CommitChecks, PullRequestNode, head_commit_id
 from ghsync.outcome import (
@@ -91,6 +92,8 @@ __all__ = [
     "GitHubClient",
     "Interrupted",
     "Interrupts",
+    "Lake",
+    "Location",
     "PageCounts",
     "PageLoaded",
     "PendingCheck",
@@ -145,6 +148,7 @@ __all__ = [
     "operation_version",
     "outcome_line",
     "page_frames",
+    "parse_location",
     "parse_time",
     "parse_tokens",
     "presence",

@@ -6,7 +6,6 @@ import asyncio
 import shutil
 from contextlib import AbstractContextManager
 from importlib.metadata import version
-from pathlib import Path
 from typing import Annotated
 
 import polars as pl
@@ -20,8 +19,11 @@ from ghsync.github.apps import app_credentials
 from ghsync.github.client import check_tokens
 from ghsync.github.credentials import Credential
 from ghsync.github.tokens import TokenState, TokenStatus, tokens_from_settings
+from ghsync.lake import Lake, Location, parse_location
 from ghsync.warehouse import Warehouse
 from ghsync.writer import reading
+
+DB_HELP = "Warehouse: a DuckDB file, or a DuckLake location (ducklake:...) [default: GHSYNC_DB]."
 
 app = typer.Typer(
     name="ghsync",
@@ -67,7 +69,7 @@ def sync_command(
     org: Annotated[
         list[str] | None, typer.Option("--org", help="Also every non-archived repo of ORG.")
     ] = None,
-    db: Annotated[Path | None, typer.Option(help="Warehouse file [default: GHSYNC_DB].")] = None,
+    db: Annotated[str | None, typer.Option(help=DB_HELP, show_default=False)] = None,
     days_back: Annotated[
         int | None, typer.Option(help="Depth of a repository's first sync, in days.")
     ] = DEFAULT_OPTIONS.days_back,
@@ -130,7 +132,7 @@ def sync_command(
 
 @app.command("status")
 def status_command(
-    db: Annotated[Path | None, typer.Option(help="Warehouse file [default: GHSYNC_DB].")] = None,
+    db: Annotated[str | None, typer.Option(help=DB_HELP, show_default=False)] = None,
     repo: Annotated[
         list[str] | None, typer.Option("--repo", help="Only this OWNER/REPO (repeatable).")
     ] = None,
@@ -139,8 +141,10 @@ def status_command(
     """Per repository: how its last run ended (synced, unchanged, failed and why, interrupted,
     not found) and when, watermark, history depth, open session, CI to fetch or still running,
     rows (from the warehouse)."""
-    path = db if db is not None else Settings().db_path
-    live = anyone_present(runs_path(path))
+    path = _location(db)
+    # A file's live syncs hold its presence lock; a DuckLake's syncs run on any machine: a
+    # repository `running` there is shown as such (killed runs too, until the next run).
+    live = isinstance(path, Lake) or anyone_present(runs_path(path))
     try:
         with _reading(path) as warehouse:
             result = warehouse.status(repo or [], live=live)
@@ -234,7 +238,7 @@ def sql_command(
         typer.Option("-f", "--file", help="Read the SQL from FILE (- for stdin)."),
     ] = None,
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
-    db: Annotated[Path | None, typer.Option(help="Warehouse file (default: GHSYNC_DB).")] = None,
+    db: Annotated[str | None, typer.Option(help=DB_HELP, show_default=False)] = None,
 ) -> None:
     """Run SQL against the warehouse (opened read-only) and print each statement's result.
 
@@ -242,7 +246,7 @@ def sql_command(
     begins with a `--` comment is SQL, not an option. CSV writes lists and structs as JSON.
     """
     sql = _sql_text(query, file)
-    path = db if db is not None else Settings().db_path
+    path = _location(db)
     try:
         with _reading(path) as warehouse:
             statements = warehouse.statements(sql)
@@ -286,7 +290,12 @@ def _bad_input(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _reading(path: Path) -> AbstractContextManager[Warehouse]:
+def _location(db: str | None) -> Location:
+    """The warehouse of `--db`, else of GHSYNC_DB."""
+    return parse_location(db) if db is not None else Settings().location
+
+
+def _reading(path: Location) -> AbstractContextManager[Warehouse]:
     """The warehouse opened read-only, after the sync writing it hands it back (said once)."""
 
     def waiting() -> None:

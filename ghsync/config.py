@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ghsync.errors import ConfigError
 from ghsync.github.plan import PR_PAGE_SIZE
+from ghsync.lake import Location, parse_location
 
 DEFAULT_GRAPHQL_URL = "https://api.github.com/graphql"
 DEFAULT_API_URL = "https://api.github.com"
@@ -39,7 +40,8 @@ class Settings(BaseSettings):
     github_api_url: str = Field(
         default=DEFAULT_API_URL, validation_alias=AliasChoices("GITHUB_API_URL", "github_api_url")
     )
-    db_path: Path = Field(default=DEFAULT_DB, validation_alias=AliasChoices("GHSYNC_DB", "db_path"))
+    db: str = Field(default=str(DEFAULT_DB), validation_alias=AliasChoices("GHSYNC_DB", "db"))
+    """A DuckDB file's path, or a DuckLake location (ghsync/lake.py)."""
     github_app_id: str | None = Field(
         default=None, validation_alias=AliasChoices("GITHUB_APP_ID", "github_app_id")
     )
@@ -57,6 +59,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("GITHUB_APP_INSTALLATION_IDS", "github_app_installation_ids"),
     )
     """Comma-separated; unset: every installation of the app."""
+
+    @property
+    def location(self) -> Location:
+        """The warehouse GHSYNC_DB names: a DuckDB file or a DuckLake."""
+        return parse_location(self.db)
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,12 @@ token, reset time, path). Callers branch on the two halves:
         │   └── InsufficientScopes  INSUFFICIENT_SCOPES: the token lacks a scope
         ├── QueryRejected         any other GraphQL error (a bad query or argument)
         ├── ReposFailed           a sync finished, but some repositories failed; names them
-        └── WarehouseError        the DuckDB file failed; carries its path
+        └── WarehouseError        the DuckDB file or DuckLake failed; carries its location
             ├── DatabaseLocked    another process holds the file's write lock
             ├── DatabaseCorrupt   the file is not a (readable) DuckDB database
-            └── DatabasePathError the file cannot be created or opened there
+            ├── DatabasePathError the file cannot be created or opened there
+            ├── LakeUnreachable   the DuckLake's catalog cannot be reached
+            └── WriteConflict     another DuckLake writer committed a conflicting change
 
 Messages never contain a token: use `ghsync.log.mask_token` when one must be named. Every
 error pickles (Prefect persists a failed run's exception) with its message and fields, the
@@ -39,6 +41,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from ghsync.lake import Lake, mask_password
 
 GraphQLErrors = tuple[Mapping[str, Any], ...]
 """An answer's `errors`, as GitHub sent them."""
@@ -225,8 +229,9 @@ class WarehouseError(FatalError):
 
     hint = ""
 
-    def __init__(self, path: Path, detail: str) -> None:
+    def __init__(self, path: Path | Lake, detail: str) -> None:
         hint = f"; {self.hint}" if self.hint else ""
+        detail = mask_password(detail)  # a DuckLake catalog's connection string may hold one
         super().__init__(f"warehouse {path}: {detail}{hint}")
         self.path = path
         self.detail = detail
@@ -254,6 +259,20 @@ class DatabasePathError(WarehouseError):
     """The file cannot be created or opened: missing directory, no permission, read-only."""
 
     hint = "check the path (GHSYNC_DB or --db), that its directory exists and is writable"
+
+
+class LakeUnreachable(WarehouseError):
+    """The DuckLake's catalog database cannot be reached or refuses the connection."""
+
+    hint = (
+        "check GHSYNC_DB's catalog (host, port, dbname, user; the password from PGPASSWORD or "
+        "~/.pgpass) and that its server is running"
+    )
+
+
+class WriteConflict(WarehouseError):
+    """Another process committed a change this transaction conflicts with (DuckLake's
+    optimistic concurrency); the writer retries it."""
 
 
 class SourceChanged(RetriableError):

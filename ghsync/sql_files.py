@@ -11,6 +11,7 @@ build copies into the wheel (package data), so `importlib.resources` finds them 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -84,6 +85,19 @@ def list_views() -> list[View]:
 def read_ai_rules() -> bytes:
     """The raw `ai_rules.csv` (header: tool,kind,pattern,note)."""
     return _root().joinpath("ai_rules.csv").read_bytes()
+
+
+def schema_digest() -> str:
+    """A digest of what `Warehouse.migrate` applies (migrations, views, AI rules): stored with
+    them, so a warehouse already up to date is not written at all when opened (on a DuckLake,
+    many processes open it at once, and each rewrite of the views would conflict with the
+    others')."""
+    digest = hashlib.sha256(read_ai_rules())
+    for migration in list_migrations():
+        digest.update(migration.sql.encode())
+    for view in list_views():
+        digest.update(view.sql.encode())
+    return digest.hexdigest()
 
 
 def _names(sql: str, identifier: str) -> bool:

@@ -1,5 +1,8 @@
 """DuckDB warehouse: open, migrate, load pages of frames, keep sync state.
 
+The warehouse is a DuckDB file or a DuckLake (ghsync/lake.py): the same tables, views and
+statements on both, DuckLake attached as the default catalog of an in-memory DuckDB.
+
 Every write is one transaction: a page's PRs are upserted by (repo, number) and their child rows
 replaced as a set, through Arrow (frames are registered with DuckDB and copied by INSERT ...
 SELECT, never row by row), together with the sync state that describes them. A failure rolls
@@ -25,9 +28,23 @@ import duckdb
 import polars as pl
 
 from ghsync.ci import PendingCheck
-from ghsync.errors import DatabaseCorrupt, DatabaseLocked, DatabasePathError, WarehouseError
+from ghsync.errors import (
+    DatabaseCorrupt,
+    DatabaseLocked,
+    DatabasePathError,
+    LakeUnreachable,
+    WarehouseError,
+    WriteConflict,
+)
 from ghsync.frames import REPOSITORIES, CheckFrames, PageFrames, check_schema, join_pages
-from ghsync.sql_files import list_migrations, list_views, read_ai_rules, read_statement
+from ghsync.lake import ALIAS, Lake, Location, without_constraints
+from ghsync.sql_files import (
+    list_migrations,
+    list_views,
+    read_ai_rules,
+    read_statement,
+    schema_digest,
+)
 from ghsync.state import RepoStatus, SyncState
 
 # DuckDB reports these conditions only in its messages: map them to our error classes.
@@ -47,6 +64,11 @@ _ERROR_MARKERS: list[tuple[type[WarehouseError], tuple[str, ...]]] = [
             "database does not exist",
         ),
     ),
+    (WriteConflict, ("Transaction conflict", "conflict")),
+    (
+        LakeUnreachable,
+        ("Unable to connect", "could not connect", "Connection refused", "authentication failed"),
+    ),
 ]
 
 _AI_RULES_SCHEMA = {"tool": pl.String, "kind": pl.String, "pattern": pl.String, "note": pl.String}
@@ -56,8 +78,8 @@ PageLoad = tuple[PageFrames, SyncState | None]
 """A page to load, with the sync state to write with it (or None)."""
 
 
-def classify_error(path: Path, exc: duckdb.Error) -> WarehouseError:
-    """The WarehouseError for a DuckDB failure on the file at `path`."""
+def classify_error(path: Location, exc: duckdb.Error) -> WarehouseError:
+    """The WarehouseError for a DuckDB failure on the warehouse at `path`."""
     message = str(exc)
     for error_class, markers in _ERROR_MARKERS:
         if any(marker in message for marker in markers):
@@ -65,11 +87,15 @@ def classify_error(path: Path, exc: duckdb.Error) -> WarehouseError:
     return WarehouseError(path, message)
 
 
-def check_writable(path: Path) -> None:
+def check_writable(path: Location) -> None:
     """Raise DatabasePathError now if a warehouse at `path` could not be created or written
     (a missing directory, a read-only file or file system), DatabaseCorrupt if the file there
     is not a DuckDB database: a sync checks this before it asks GitHub anything. Opening the
-    file here would not do: another run may hold its lock (the header needs no lock)."""
+    file here would not do: another run may hold its lock (the header needs no lock). A
+    DuckLake is attached once (LakeUnreachable when its catalog cannot be reached)."""
+    if isinstance(path, Lake):
+        Warehouse.open(path, migrate=False).close()
+        return
     directory = path.parent
     if not directory.is_dir():
         raise DatabasePathError(path, f"directory {directory} does not exist")
@@ -88,21 +114,23 @@ def _has_duckdb_header(path: Path) -> bool:
 
 
 class Warehouse:
-    """A connection to one warehouse file; use `Warehouse.open` and close it (or `with`)."""
+    """A connection to one warehouse; use `Warehouse.open` and close it (or `with`)."""
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path) -> None:
+    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Location) -> None:
         self._con = connection
         self.path = path
 
     @classmethod
-    def open(cls, path: Path, *, read_only: bool = False, migrate: bool = True) -> Warehouse:
-        """Open (or create) the file at `path` and migrate it; `read_only` skips migrating, and
-        so does `migrate` False (for a caller that migrated the file earlier in the process).
+    def open(cls, path: Location, *, read_only: bool = False, migrate: bool = True) -> Warehouse:
+        """Open (or create) the warehouse at `path` and migrate it; `read_only` skips migrating,
+        and so does `migrate` False (for a caller that migrated it earlier in the process).
 
-        Raises DatabaseLocked, DatabaseCorrupt or DatabasePathError, each naming the path.
+        Raises DatabaseLocked, DatabaseCorrupt, DatabasePathError or LakeUnreachable, each
+        naming the warehouse.
         """
+        target = ":memory:" if isinstance(path, Lake) else str(path)
         try:
-            connection = duckdb.connect(str(path), read_only=read_only)
+            connection = duckdb.connect(target, read_only=read_only and target != ":memory:")
         except duckdb.Error as exc:
             raise classify_error(path, exc) from exc
         warehouse = cls(connection, path)
@@ -110,12 +138,21 @@ class Warehouse:
             with warehouse._errors_named():
                 # Naive timestamps are cast to TIMESTAMPTZ in the session zone: make it UTC.
                 connection.execute("SET TimeZone = 'UTC'")
+                if isinstance(path, Lake):
+                    warehouse._attach(path, read_only=read_only)
             if migrate and not read_only:
                 warehouse.migrate()
         except BaseException:
             connection.close()
             raise
         return warehouse
+
+    def _attach(self, lake: Lake, *, read_only: bool) -> None:
+        """Attach `lake` as the default catalog, its extensions loaded from their packages."""
+        for extension in lake.extensions():
+            self._con.execute(f"LOAD '{extension}'")
+        self._con.execute(lake.attach_sql(read_only=read_only))
+        self._con.execute(f"USE {ALIAS}")
 
     def close(self) -> None:
         """Close the connection (and release the file lock)."""
@@ -134,15 +171,19 @@ class Warehouse:
 
     def migrate(self) -> list[str]:
         """Apply the migrations not applied yet, re-create the views and reload the AI rules,
-        all in one transaction. Returns the names of the migrations applied now."""
+        all in one transaction, unless the warehouse has them all already (its digest of them
+        is this version's). Returns the names of the migrations applied now."""
         with self._errors_named():
-            self._con.execute(read_statement("bootstrap"))
+            self._con.execute(self._ddl(read_statement("bootstrap")))
+        digest = schema_digest()
+        if [(digest,)] == self._fetch("read_schema_digest"):
+            return []
         with self._frames() as register, self._transaction():
             register(page_ai_rules=self._ai_rules())
             applied = {row[0] for row in self._fetch("applied_migrations")}
             pending = [m for m in list_migrations() if m.version not in applied]
             for migration in pending:
-                self._con.execute(migration.sql)
+                self._con.execute(self._ddl(migration.sql))
                 self._con.execute(
                     read_statement("record_migration"),
                     {"version": migration.version, "name": migration.name},
@@ -150,7 +191,12 @@ class Warehouse:
             for view in list_views():
                 self._con.execute(view.sql)
             self._con.execute(read_statement("replace_ai_rules"))
+            self._con.execute(read_statement("write_schema_digest"), {"digest": digest})
         return [f"{m.version:03d}_{m.name}" for m in pending]
+
+    def _ddl(self, sql: str) -> str:
+        """`sql` as this warehouse takes it (a DuckLake has no key or check constraints)."""
+        return without_constraints(sql) if isinstance(self.path, Lake) else sql
 
     def upsert_page(self, frames: PageFrames, sync_state: SyncState | None = None) -> None:
         """Load one page in one transaction: upsert its PRs, replace their child rows, and
@@ -232,6 +278,17 @@ class Warehouse:
             assert relation is not None
             result: pl.DataFrame = relation.pl()
             return result
+
+    def compact(self) -> tuple[int, int] | None:
+        """A DuckLake's upkeep after a sync (warehouse/statements/compact_lake.sql): the
+        Parquet files its current snapshot reads, before and after. None for a file (DuckDB
+        keeps a file compact itself)."""
+        if not isinstance(self.path, Lake):
+            return None
+        before = self._fetch("lake_files")[0][0]
+        with self._errors_named():
+            self._con.execute(read_statement("compact_lake"))
+        return before, self._fetch("lake_files")[0][0]
 
     def statements(self, sql: str) -> list[str]:
         """The statements of `sql` in order, split by DuckDB's parser (comments kept with the

@@ -18,6 +18,11 @@ naming the holder) and fails the jobs in hand only after `holder_timeout` second
 
 `reading` is the readers' side: the file opened read-only under the lock, shared.
 
+A DuckLake (ghsync/lake.py) needs no lock: many processes write it at once, and readers read
+snapshots. It refuses, at commit, a transaction that conflicts with one committed meanwhile
+(a delete from a table another writer inserted into, as every upsert is): the writer then runs
+the job again, after a random pause that doubles each time, `conflict_attempts` times at most.
+
 Pages queued together (`load`: several repositories' loads arriving while one runs) share one
 transaction, which makes loading several times faster (`Warehouse.upsert_pages`). If that
 transaction fails, each of its pages is loaded again on its own, so a failing page never takes
@@ -28,25 +33,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
-from ghsync.errors import DatabaseLocked
+from ghsync.errors import DatabaseLocked, WriteConflict
 from ghsync.filelock import lock_path, shared_lock
+from ghsync.lake import Lake, Location
 from ghsync.log import get_logger
 from ghsync.warehouse import PageLoad, Warehouse
 
 T = TypeVar("T")
 
-Opener = Callable[[Path, bool], Warehouse]
+Opener = Callable[[Location, bool], Warehouse]
 """`opener(path, migrate)`: the warehouse at `path` opened for writing (migrated when asked)."""
 
 
-def open_for_writing(path: Path, migrate: bool) -> Warehouse:
+def open_for_writing(path: Location, migrate: bool) -> Warehouse:
     """The writer's default opener."""
     return Warehouse.open(path, migrate=migrate)
 
@@ -65,6 +71,11 @@ HOLDER_TIMEOUT_SECONDS = 120.0
 HOLDER_RETRY_SECONDS = (0.1, 5.0)
 """The first and the longest pause between two attempts to open a file another program holds
 (doubling)."""
+CONFLICT_ATTEMPTS = 8
+"""How often a job refused for a conflict with another DuckLake writer is run in all."""
+CONFLICT_PAUSE_SECONDS = (0.02, 2.0)
+"""The first and the longest pause before a job refused for a conflict runs again (doubling;
+each a random fraction of it, so the writers that conflicted do not meet again)."""
 
 log = get_logger(__name__)
 
@@ -85,6 +96,8 @@ class WriterStats:
 
     pages: int = 0
     transactions: int = 0
+    conflicts: int = 0
+    """Jobs a DuckLake refused for a conflict with another writer, and ran again."""
 
     def committed(self, pages: int) -> None:
         """`pages` were loaded in one transaction."""
@@ -96,7 +109,7 @@ class WriterStats:
 class WarehouseWriter:
     """Runs jobs on the warehouse at `path`, in order, holding `lock` while the file is open."""
 
-    path: Path
+    path: Location
     lock: Callable[[], AbstractAsyncContextManager[Callable[[], bool]]]
     """Held while the file is open; it tells whether another process waits for it."""
     max_hold: float = MAX_HOLD_SECONDS
@@ -104,6 +117,7 @@ class WarehouseWriter:
     yield_after: float = YIELD_AFTER_SECONDS
     holder_timeout: float = HOLDER_TIMEOUT_SECONDS
     opener: Opener = open_for_writing
+    conflict_attempts: int = CONFLICT_ATTEMPTS
     _queue: list[_Job] = field(default_factory=list)
     _taken: list[_Job] = field(default_factory=list)
     """The jobs out of the queue and not settled yet."""
@@ -168,7 +182,7 @@ class WarehouseWriter:
                 self._queue or await self._more_soon()
             ):
                 self._taken, self._queue = self._queue, []
-                await asyncio.to_thread(_run_all, warehouse, self._taken, self.stats)
+                await asyncio.to_thread(self._run_all, warehouse, self._taken)
                 for job in self._taken:
                     _settle(job, job.result, job.error)
                 self._taken = []
@@ -197,7 +211,7 @@ class WarehouseWriter:
         warned = False
         while True:
             try:
-                return await asyncio.to_thread(self._open)
+                return await asyncio.to_thread(self._resolving_conflicts, self._open)
             except DatabaseLocked as locked:
                 left = give_up - time.monotonic()
                 if left <= 0:
@@ -221,34 +235,52 @@ class WarehouseWriter:
         self._migrated = True
         return warehouse
 
+    def _resolving_conflicts(self, work: Callable[[], T]) -> T:
+        """`work()`, run again while another DuckLake writer's commit conflicts with it."""
+        pause, longest = CONFLICT_PAUSE_SECONDS
+        for _ in range(self.conflict_attempts - 1):
+            try:
+                return work()
+            except WriteConflict:
+                self.stats.conflicts += 1
+                time.sleep(random.uniform(0, pause))
+                pause = min(pause * 2, longest)
+        return work()
+
+    def _run_all(self, warehouse: Warehouse, jobs: list[_Job]) -> None:
+        """Run each job not given up by its caller, consecutive page loads in one transaction;
+        each job's result or error is kept on the job."""
+        for batch in _batches([job for job in jobs if not job.done.cancelled()]):
+            if len(batch) > 1:
+                loads = [job.page for job in batch if job.page is not None]
+                try:
+                    self._resolving_conflicts(lambda: warehouse.upsert_pages(loads))  # noqa: B023
+                    self.stats.committed(len(batch))
+                    continue
+                except Exception:  # rolled back: each page again on its own, to fail alone
+                    pass
+            for job in batch:
+                try:
+                    job.result = self._resolving_conflicts(lambda: job.work(warehouse))  # noqa: B023
+                except Exception as error:
+                    job.error = error
+                if job.page is not None:
+                    self.stats.committed(1)
+
 
 @contextmanager
-def reading(path: Path, on_wait: Callable[[], None]) -> Iterator[Warehouse]:
+def reading(path: Location, on_wait: Callable[[], None]) -> Iterator[Warehouse]:
     """The warehouse at `path` opened read-only for the block, under its lock held shared: after
     the write in progress, if any (`on_wait` is called once before waiting), and in no
-    writer's way (a writer meeting DuckDB's own lock of a reader would have to wait)."""
-    with shared_lock(lock_path(path), on_wait), Warehouse.open(path, read_only=True) as warehouse:
+    writer's way (a writer meeting DuckDB's own lock of a reader would have to wait). A
+    DuckLake is read at once: its readers read a snapshot, in no writer's way."""
+    lock = (
+        contextlib.nullcontext()
+        if isinstance(path, Lake)
+        else shared_lock(lock_path(path), on_wait)
+    )
+    with lock, Warehouse.open(path, read_only=True) as warehouse:
         yield warehouse
-
-
-def _run_all(warehouse: Warehouse, jobs: list[_Job], stats: WriterStats) -> None:
-    """Run each job not given up by its caller, consecutive page loads in one transaction; each
-    job's result or error is kept on the job."""
-    for batch in _batches([job for job in jobs if not job.done.cancelled()]):
-        if len(batch) > 1:
-            try:
-                warehouse.upsert_pages([job.page for job in batch if job.page is not None])
-                stats.committed(len(batch))
-                continue
-            except Exception:  # rolled back: each page again on its own, to fail alone
-                pass
-        for job in batch:
-            try:
-                job.result = job.work(warehouse)
-            except Exception as error:
-                job.error = error
-            if job.page is not None:
-                stats.committed(1)
 
 
 def _batches(jobs: list[_Job]) -> Iterator[list[_Job]]:

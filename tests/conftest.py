@@ -5,6 +5,7 @@ user's ~/.prefect, and a test never replays a page cached by an earlier test ses
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from ghsync.emulator import Emulator, EmulatorConfig, running_emulator
+from ghsync.lake import Lake, Location
+from tests.postgres import Postgres, postgres_server
 
 QUIET = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
 
@@ -34,6 +37,30 @@ def prefect_server(prefect_home: Path) -> Iterator[str]:
         prefect_test_harness(server_startup_timeout=90),
     ):
         yield str(PREFECT_API_URL.value())
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A throwaway PostgreSQL server for the session (started by the first test asking)."""
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture
+def lake(postgres: Postgres, tmp_path: Path) -> Lake:
+    """A new, empty DuckLake: its catalog a database of its own, its data under tmp_path."""
+    name = f"lake_{uuid.uuid4().hex[:12]}"
+    postgres.create_database(name)
+    return Lake(f"postgres:{postgres.conninfo(name)}", f"{tmp_path / 'lake'}/")
+
+
+@pytest.fixture(params=["file", "lake"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> Location:
+    """Each store in turn: a DuckDB file, then a DuckLake (the same SQL runs on both)."""
+    if request.param == "file":
+        return tmp_path / "ghsync.duckdb"
+    lake: Lake = request.getfixturevalue("lake")
+    return lake
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -10,6 +11,7 @@ import pytest
 from ghsync.ci import PendingCheck
 from ghsync.errors import WarehouseError
 from ghsync.frames import CHILD_SCHEMAS, PULL_REQUESTS, REPOSITORIES, empty_frame
+from ghsync.lake import Location
 from ghsync.sql_files import list_migrations
 from ghsync.tables import PR_TABLES
 from ghsync.warehouse import SyncState, Warehouse
@@ -43,8 +45,10 @@ CONTRACT = {
 
 
 @pytest.fixture
-def warehouse(tmp_path: Path) -> Warehouse:
-    return Warehouse.open(tmp_path / "ghsync.duckdb")
+def warehouse(location: Location) -> Iterator[Warehouse]:
+    """A new warehouse in each store."""
+    with Warehouse.open(location) as warehouse:
+        yield warehouse
 
 
 def snapshot(warehouse: Warehouse) -> dict[str, list[tuple[object, ...]]]:
@@ -198,8 +202,9 @@ def test_a_page_failing_inside_its_transaction_leaves_nothing(
         files=[file(1, "c.py")],
         statuses=broken_statuses,
     )
-    with pytest.raises(WarehouseError, match=r"ghsync\.duckdb.*NOT NULL"):
+    with pytest.raises(WarehouseError, match=r"NOT NULL") as failed:
         warehouse.upsert_page(broken, broken_state)
+    assert str(failed.value).startswith(f"warehouse {warehouse.path}: ")
     assert snapshot(warehouse) == after_first
     assert warehouse.read_sync_state(REPO) == before
     # and the warehouse is usable afterwards

@@ -1,1 +1,6 @@
-INSERT OR REPLACE INTO repositories BY NAME SELECT * FROM page_repositories;
+-- Insert or replace rows of `repositories` (MERGE, not INSERT OR REPLACE: a DuckLake table has
+-- no primary key to replace by).
+MERGE INTO repositories
+USING page_repositories AS page USING (repo)
+WHEN MATCHED THEN UPDATE BY NAME
+WHEN NOT MATCHED THEN INSERT BY NAME;
