@@ -7,7 +7,7 @@ a result, a log line or an artifact.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import (
     AbstractAsyncContextManager,
     AbstractContextManager,
@@ -31,8 +31,6 @@ from ghsync import (
     SyncOptions,
     TokenPool,
     WarehouseWriter,
-    file_lock,
-    lock_path,
     presence,
     runs_path,
     scoped,
@@ -75,7 +73,7 @@ async def running(
     installed for its tasks, for the block; the run is present meanwhile (`ghsync status`
     tells a live run of a warehouse file from an interrupted one)."""
     client = GitHubClient(pool, graphql_url, slot=token_slot)
-    writer = warehouse_writer(location)
+    writer = WarehouseWriter.of(location)
     credential_ids = [credential.id for credential in pool.tokens()]
     limits = token_limits(credential_ids, options.concurrency_per_token)
     present = (
@@ -103,21 +101,6 @@ def token_slot(credential_id: str) -> AbstractAsyncContextManager[None]:
     """One slot of the credential's limit, held around each GitHub request (strict: the limit
     must exist, or Prefect would run unthrottled)."""
     return current().slots.hold(token_limit_name(credential_id))
-
-
-def warehouse_writer(location: Location) -> WarehouseWriter:
-    """The writer of the warehouse at `location`. A file's writer holds the file's OS lock
-    while the file is open: writers of one file, in any process, queue instead of failing on
-    DuckDB's lock. A DuckLake's writers need none (they write at once)."""
-    if isinstance(location, Lake):
-        return WarehouseWriter(location, _no_lock)
-    return WarehouseWriter(location, lambda: file_lock(lock_path(location)))
-
-
-@asynccontextmanager
-async def _no_lock() -> AsyncIterator[Callable[[], bool]]:
-    """A lock nobody waits for."""
-    yield lambda: False
 
 
 @asynccontextmanager

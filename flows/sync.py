@@ -30,7 +30,6 @@ from ghsync import (
     CheckRunBatches,
     Credential,
     GhsyncError,
-    Lake,
     PendingCheck,
     PullRequestNode,
     RepoMeta,
@@ -111,8 +110,7 @@ async def sync_repos(
         metas = await _checked(names)
         page_tasks = PageTasks.expiring_after(options.checkpoint_ttl)
         outcomes = await asyncio.gather(*(sync_repository(n, metas[n], page_tasks) for n in names))
-        if isinstance(location, Lake):  # many small commits: merge their files
-            await tasks.compact_task()
+        await tasks.compact_task()
         await _summarized(runtime, outcomes)
     if failed := {o.repo: o.error or "failed" for o in outcomes if o.state == RepoStatus.FAILED}:
         raise ReposFailed(failed)

@@ -126,7 +126,7 @@ async def load_ci_task(
 
 @task(name="compact-lake", cache_policy=NO_CACHE)
 async def compact_task() -> tuple[int, int] | None:
-    """A DuckLake's upkeep after the run's loads (small files merged, old snapshots dropped):
+    """The warehouse's upkeep after the run's loads (`Warehouse.compact`): for a DuckLake,
     the Parquet files its snapshot reads, before and after."""
     files = await in_warehouse(lambda warehouse: warehouse.compact())
     if files is not None:

@@ -64,6 +64,14 @@ class Lake:
         )
         return [extension_file(name) for name in needed]
 
+    def attach(self, connection: duckdb.DuckDBPyConnection, *, read_only: bool) -> None:
+        """Attach the lake to `connection` as its default catalog, the extensions loaded from
+        their packages."""
+        for extension in self.extensions():
+            connection.execute(f"LOAD '{extension}'")
+        connection.execute(self.attach_sql(read_only=read_only))
+        connection.execute(f"USE {ALIAS}")
+
     def attach_sql(self, *, read_only: bool) -> str:
         options = [f"DATA_PATH {_quoted(self.data_path)}"] if self.data_path else []
         options += ["READ_ONLY"] if read_only else []

@@ -37,7 +37,7 @@ from ghsync.errors import (
     WriteConflict,
 )
 from ghsync.frames import REPOSITORIES, CheckFrames, PageFrames, check_schema, join_pages
-from ghsync.lake import ALIAS, Lake, Location, without_constraints
+from ghsync.lake import Lake, Location, without_constraints
 from ghsync.sql_files import (
     list_migrations,
     list_views,
@@ -139,20 +139,13 @@ class Warehouse:
                 # Naive timestamps are cast to TIMESTAMPTZ in the session zone: make it UTC.
                 connection.execute("SET TimeZone = 'UTC'")
                 if isinstance(path, Lake):
-                    warehouse._attach(path, read_only=read_only)
+                    path.attach(connection, read_only=read_only)
             if migrate and not read_only:
                 warehouse.migrate()
         except BaseException:
             connection.close()
             raise
         return warehouse
-
-    def _attach(self, lake: Lake, *, read_only: bool) -> None:
-        """Attach `lake` as the default catalog, its extensions loaded from their packages."""
-        for extension in lake.extensions():
-            self._con.execute(f"LOAD '{extension}'")
-        self._con.execute(lake.attach_sql(read_only=read_only))
-        self._con.execute(f"USE {ALIAS}")
 
     def close(self) -> None:
         """Close the connection (and release the file lock)."""
@@ -280,9 +273,12 @@ class Warehouse:
             return result
 
     def compact(self) -> tuple[int, int] | None:
-        """A DuckLake's upkeep after a sync (warehouse/statements/compact_lake.sql): the
-        Parquet files its current snapshot reads, before and after. None for a file (DuckDB
-        keeps a file compact itself)."""
+        """The upkeep after a sync: the sync states newer ones replaced are deleted, and a
+        DuckLake's small files merged (warehouse/statements/compact_lake.sql). Returns the
+        Parquet files the lake's current snapshot reads, before and after; None for a file
+        (DuckDB keeps a file compact itself)."""
+        with self._transaction():
+            self._con.execute(read_statement("prune_sync_state"))
         if not isinstance(self.path, Lake):
             return None
         before = self._fetch("lake_files")[0][0]

@@ -35,13 +35,13 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from ghsync.errors import DatabaseLocked, WriteConflict
-from ghsync.filelock import lock_path, shared_lock
+from ghsync.filelock import file_lock, lock_path, shared_lock
 from ghsync.lake import Lake, Location
 from ghsync.log import get_logger
 from ghsync.warehouse import PageLoad, Warehouse
@@ -126,6 +126,16 @@ class WarehouseWriter:
     _migrated: bool = False
     _closing: bool = False
     stats: WriterStats = field(default_factory=WriterStats)
+
+    @classmethod
+    def of(cls, location: Location) -> WarehouseWriter:
+        """The writer of the warehouse at `location`. A file's writer holds the file's OS lock
+        while the file is open: writers of one file, in any process, queue instead of failing
+        on DuckDB's lock. A DuckLake's writers need none (they write at once)."""
+        if isinstance(location, Lake):
+            return cls(location, _no_lock)
+        lock = lock_path(location)
+        return cls(location, lambda: file_lock(lock))
 
     async def run(self, work: Callable[[Warehouse], T]) -> T:
         """Run `work` on the open warehouse (in a thread, after the jobs queued before it)."""
@@ -266,6 +276,12 @@ class WarehouseWriter:
                     job.error = error
                 if job.page is not None:
                     self.stats.committed(1)
+
+
+@contextlib.asynccontextmanager
+async def _no_lock() -> AsyncIterator[Callable[[], bool]]:
+    """A lock nobody waits for."""
+    yield lambda: False
 
 
 @contextmanager

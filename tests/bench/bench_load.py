@@ -32,10 +32,9 @@ from typing import Any, TypeVar
 import duckdb
 import polars as pl
 
-from flows.runtime import warehouse_writer
 from ghsync.frames import CHILD_SCHEMAS, PULL_REQUESTS, PageFrames
 from ghsync.warehouse import Warehouse
-from ghsync.writer import WriterStats
+from ghsync.writer import WarehouseWriter, WriterStats
 
 T = TypeVar("T")
 
@@ -116,7 +115,7 @@ def load_through_writer(path: Path, pages: list[PageFrames], streams: int) -> Wr
     last one is loaded."""
 
     async def run() -> WriterStats:
-        async with warehouse_writer(path) as writer:
+        async with WarehouseWriter.of(path) as writer:
 
             async def stream(first: int) -> None:
                 for page in pages[first::streams]:

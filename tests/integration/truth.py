@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from ghsync.lake import Lake, Location
 
 Row = tuple[Any, ...]
 
@@ -113,10 +114,20 @@ QUERIES = {
 }
 
 
-def actual_rows(db: Path, repo: str) -> dict[str, set[Row]]:
-    """Every table's rows for one repository, read from the warehouse file."""
-    with duckdb.connect(str(db), read_only=True) as connection:
-        connection.execute("SET TimeZone = 'UTC'")
+def connect(db: Location) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the warehouse file or DuckLake `db`, in UTC."""
+    if isinstance(db, Lake):
+        connection = duckdb.connect()
+        db.attach(connection, read_only=True)
+    else:
+        connection = duckdb.connect(str(db), read_only=True)
+    connection.execute("SET TimeZone = 'UTC'")
+    return connection
+
+
+def actual_rows(db: Location, repo: str) -> dict[str, set[Row]]:
+    """Every table's rows for one repository, read from the warehouse."""
+    with connect(db) as connection:
         return {
             table: {
                 _freeze(row)
@@ -136,7 +147,7 @@ CI_TABLES = ("check_runs", "commit_statuses")
 
 
 def differences(
-    db: Path, truth: dict[str, Any], ci_pending: Collection[int] = ()
+    db: Location, truth: dict[str, Any], ci_pending: Collection[int] = ()
 ) -> dict[str, dict[str, list[Row]]]:
     """Per table, rows missing from the warehouse and rows it has that GitHub has not; the CI
     rows of the PRs `ci_pending` (their head commits pending in `sync_state`: the sync loads a

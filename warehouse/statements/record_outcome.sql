@@ -1,10 +1,14 @@
--- How the last run ended for a repository ($status, $error), now; the rest of its state (an
--- open session to resume, the watermark) stays as it is.
-MERGE INTO sync_state
-USING (
-    SELECT $repo::VARCHAR AS repo, $status::VARCHAR AS status, $error::VARCHAR AS error,
-        now() AS outcome_at
-) AS new
-USING (repo)
-WHEN MATCHED THEN UPDATE SET status = new.status, error = new.error, outcome_at = new.outcome_at
-WHEN NOT MATCHED THEN INSERT BY NAME;
+-- How the last run ended for a repository ($status, $error), now, as its state's next version;
+-- the rest of its state (an open session to resume, the watermark) stays as it is.
+INSERT INTO sync_state_log BY NAME
+SELECT * REPLACE (
+    $status::VARCHAR AS status, $error::VARCHAR AS error, now() AS outcome_at,
+    version + 1 AS version
+)
+FROM sync_state_log
+WHERE repo = $repo::VARCHAR
+QUALIFY version = max(version) OVER ()
+UNION ALL BY NAME
+SELECT $repo::VARCHAR AS repo, $status::VARCHAR AS status, $error::VARCHAR AS error,
+    now() AS outcome_at, 1::BIGINT AS version
+WHERE NOT EXISTS (SELECT 1 FROM sync_state_log WHERE repo = $repo::VARCHAR);
