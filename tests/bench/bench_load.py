@@ -10,7 +10,9 @@ transaction (`Warehouse.upsert_pages`). `executemany` commits as often (one tran
 that many pages). Row-by-row runs at a few thousand rows/s, so it loads the first
 `--baseline-prs` PRs only (all 50,000 would take a quarter of an hour); `Warehouse.upsert_page`
 then loads that subset one page per transaction (a single repository's sync, nothing else
-queued), and its tables must equal executemany's.
+queued), and its tables must equal executemany's. The same subset goes through the writer
+into a file and into a DuckLake on a throwaway PostgreSQL (when PostgreSQL is installed):
+the load rate of each store.
 
 Run: .venv/bin/python -m tests.bench.bench_load [--prs 50000] [--baseline-prs 3000] [--streams 16]
 Writes tests/bench/results/load.json.
@@ -33,8 +35,10 @@ import duckdb
 import polars as pl
 
 from ghsync.frames import CHILD_SCHEMAS, PULL_REQUESTS, PageFrames
+from ghsync.lake import Lake, Location
 from ghsync.warehouse import Warehouse
 from ghsync.writer import WarehouseWriter, WriterStats
+from tests.postgres import postgres_bin, postgres_server
 
 T = TypeVar("T")
 
@@ -103,14 +107,14 @@ def make_page(first: int, size: int) -> PageFrames:
     return PageFrames(pl.DataFrame(prs, schema=PULL_REQUESTS), frames)
 
 
-def load_per_page(path: Path, pages: list[PageFrames], _: int) -> None:
+def load_per_page(path: Location, pages: list[PageFrames], _: int) -> None:
     """One page per transaction."""
     with Warehouse.open(path) as warehouse:
         for page in pages:
             warehouse.upsert_page(page)
 
 
-def load_through_writer(path: Path, pages: list[PageFrames], streams: int) -> WriterStats:
+def load_through_writer(path: Location, pages: list[PageFrames], streams: int) -> WriterStats:
     """The sync's path: `streams` loaders, each handing the writer its next page once the
     last one is loaded."""
 
@@ -151,7 +155,7 @@ def insert(table: str, frame: pl.DataFrame, verb: str = "") -> str:
     return f"INSERT {verb} INTO {table} ({columns}) VALUES ({marks})"
 
 
-def timed(load: Callable[[Path, list[PageFrames], int], T], path: Path,
+def timed(load: Callable[[Location, list[PageFrames], int], T], path: Location,
           pages: list[PageFrames], option: int) -> tuple[float, list[T]]:  # fmt: skip
     """Seconds to load `pages` twice (a first sync, then a re-sync replacing every row)."""
     started = time.perf_counter()
@@ -179,6 +183,21 @@ def snapshot(path: Path) -> Iterator[tuple[str, int, int]]:
         ).fetchone()  # type: ignore[misc]
         yield table, count, digest
     connection.close()
+
+
+def lake_vs_file(folder: str, pages: list[PageFrames], streams: int) -> dict[str, Any]:
+    """The writer's load rate into a file and into a DuckLake (PostgreSQL catalog, data under
+    `folder`), the same pages; {} without PostgreSQL."""
+    if postgres_bin() is None:
+        return {}
+    with postgres_server() as server:
+        server.create_database("lake")
+        lake = Lake(f"postgres:{server.conninfo('lake')}", f"{folder}/lake/")
+        on_file = measured(pages, timed(load_through_writer, Path(folder, "f.duckdb"), pages,
+                                        streams)[0])  # fmt: skip
+        on_lake = measured(pages, timed(load_through_writer, lake, pages, streams)[0])
+    return {"file": on_file, "ducklake": on_lake,
+            "ratio": round(on_lake["rows_per_s"] / on_file["rows_per_s"], 2)}  # fmt: skip
 
 
 def main() -> None:
@@ -211,6 +230,7 @@ def main() -> None:
             subset, timed(load_per_page, per_page, subset, 1)[0]
         )
         assert list(snapshot(many)) == list(snapshot(per_page)), "the loads left different tables"
+        results["stores"] = lake_vs_file(folder, subset, args.streams)
     arrow, baseline = results["arrow_upsert"], results["executemany"]
     results["speedup"] = round(arrow["rows_per_s"] / baseline["rows_per_s"], 1)
     results["speedup_per_page"] = round(
