@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 import ghsync.errors
-from ghsync.lake import Lake
 from ghsync.errors import GhsyncError
+from ghsync.lake import Lake
 
 GRAPHQL_ERRORS = ({"type": "NOT_FOUND", "path": ["repository"], "message": "Could not"},)
 SAMPLES: dict[str, Any] = {
