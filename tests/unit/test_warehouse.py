@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from unittest.mock import ANY
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -12,7 +15,8 @@ from ghsync.ci import PendingCheck
 from ghsync.errors import WarehouseError
 from ghsync.frames import CHILD_SCHEMAS, PULL_REQUESTS, REPOSITORIES, empty_frame
 from ghsync.lake import Location
-from ghsync.sql_files import list_migrations
+from ghsync.sql_files import list_migrations, read_statement
+from ghsync.state import RepoStatus
 from ghsync.tables import PR_TABLES
 from ghsync.warehouse import SyncState, Warehouse
 from tests.unit.warehouse_rows import REPO, at, check_run, commit, file, page, pr, review, status
@@ -81,6 +85,37 @@ def test_migrate_creates_the_contract_tables_once(tmp_path: Path) -> None:
         assert warehouse.migrate() == []
         applied = warehouse.query("SELECT version FROM schema_migrations ORDER BY version")
         assert applied["version"].to_list() == [m.version for m in list_migrations()]
+
+
+def test_migration_004_keeps_the_sync_states_of_a_warehouse_made_before_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as connection:  # a warehouse of migrations 001-003
+        connection.execute("SET TimeZone = 'UTC'")
+        connection.execute(read_statement("bootstrap"))
+        for migration in list_migrations()[:3]:
+            connection.execute(migration.sql)
+            version = {"version": migration.version, "name": migration.name}
+            connection.execute(read_statement("record_migration"), version)
+        connection.execute(
+            "INSERT INTO sync_state (repo, watermark, status, cursor, page_size) "
+            "VALUES ('acme/app', ?, 'synced', 'c9', 21)",
+            [at(5)],
+        )
+    with Warehouse.open(path) as warehouse:
+        state = warehouse.read_sync_state("acme/app")
+        assert state is not None
+        assert (state.watermark, state.status, state.cursor, state.page_size) == (
+            at(5),
+            "synced",
+            "c9",
+            21,
+        )
+        warehouse.record_outcome("acme/app", RepoStatus.FAILED, "timed out")
+        assert warehouse.read_sync_state("acme/app") == replace(
+            state, status="failed", error="timed out", outcome_at=ANY
+        )
 
 
 @pytest.mark.parametrize(
