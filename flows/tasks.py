@@ -27,9 +27,12 @@ from ghsync import (
     Warehouse,
     check_repos,
     check_run_frames,
+    ci_recheck_since,
     list_org_repos,
     map_repositories,
+    needs_run,
     page_frames,
+    parse_time,
 )
 
 T = TypeVar("T")
@@ -122,3 +125,33 @@ async def load_ci_task(
     frames = check_run_frames(repo, heads, commits)
     changed = await in_warehouse(lambda warehouse: warehouse.replace_check_runs(frames, state))
     return frames.children["check_runs"].height, changed
+
+
+@task(
+    name="plan-fan-out", task_run_name="plan-fan-out ({count} repositories)", cache_policy=NO_CACHE
+)
+async def needing_runs_task(metas: list[RepoMeta], count: int) -> list[str]:
+    """The repositories of `metas` that a child run has work for (`ghsync.needs_run`), from
+    their stored sync states, in one turn of the writer."""
+    options, now = current().options, datetime.now(UTC)
+    since = ci_recheck_since(options, now)
+
+    def needing(warehouse: Warehouse) -> list[str]:
+        return [
+            meta.repo
+            for meta in metas
+            if needs_run(
+                warehouse.read_sync_state(meta.repo) or SyncState(meta.repo, status="new"),
+                parse_time(meta.newest_update),
+                options,
+                now,
+                warehouse.open_heads(meta.repo, since) if since else (),
+            )
+        ]
+
+    return await in_warehouse(needing)
+
+
+async def read_states(repos: list[str]) -> dict[str, SyncState | None]:
+    """The stored sync states of `repos`: how child runs, on any machine, ended them."""
+    return await in_warehouse(lambda warehouse: {r: warehouse.read_sync_state(r) for r in repos})

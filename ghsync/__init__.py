@@ -17,6 +17,7 @@ from ghsync.errors import (
     WarehouseError,
 )
 from ghsync.events import PageLoaded, Spent, SyncListener, listener, listening
+from ghsync.fanout import DEFAULT_FAN_OUT, FanOut, batches, needs_run, recorded_outcome
 from ghsync.filelock import file_lock, lock_path, presence, runs_path
 from ghsync.github.apps import app_credentials, app_key
 from ghsync.github.client import COST_LABEL, OWNER, GitHubClient
@@ -77,6 +78,7 @@ from ghsync.writer import WarehouseWriter
 
 __all__ = [
     "COST_LABEL",
+    "DEFAULT_FAN_OUT",
     "DEFAULT_OPTIONS",
     "INTERRUPTED_EXIT_CODE",
     "OWNER",
@@ -86,6 +88,7 @@ __all__ = [
     "ConfigError",
     "Credential",
     "Display",
+    "FanOut",
     "FatalError",
     "GhsyncError",
     "GitHubClient",
@@ -117,6 +120,7 @@ __all__ = [
     "advance_session",
     "app_credentials",
     "app_key",
+    "batches",
     "can_afford_checks",
     "check_repos",
     "check_run_frames",
@@ -139,6 +143,7 @@ __all__ = [
     "lock_path",
     "map_repositories",
     "mask_token",
+    "needs_run",
     "new_log_file",
     "next_sizes",
     "open_session",
@@ -148,6 +153,7 @@ __all__ = [
     "parse_time",
     "parse_tokens",
     "presence",
+    "recorded_outcome",
     "resume_session",
     "route_logs",
     "runs_path",
