@@ -67,17 +67,18 @@ def needs_run(
 
 def batches(metas: Sequence[RepoMeta], prs_per_run: int) -> list[list[RepoMeta]]:
     """The repositories in child runs' batches, biggest first (they take longest): one of
-    `prs_per_run` PRs or more alone, smaller ones together while their PRs fit in
-    `prs_per_run` (a repository counts at least one PR, so no batch grows without bound)."""
+    `prs_per_run` PRs or more alone, each smaller one in the first batch it fits in
+    (first-fit decreasing; a repository counts at least one PR, so no batch grows unbounded)."""
     runs: list[list[RepoMeta]] = []
-    room = 0
+    room: list[int] = []
     for meta in sorted(metas, key=lambda m: m.pr_count, reverse=True):
         weight = max(1, meta.pr_count)
-        if not runs or weight > room:
+        place = next((i for i, left in enumerate(room) if weight <= left), len(runs))
+        if place == len(runs):
             runs.append([])
-            room = prs_per_run
-        runs[-1].append(meta)
-        room -= weight
+            room.append(prs_per_run)
+        runs[place].append(meta)
+        room[place] -= weight
     return runs
 
 
