@@ -1,7 +1,7 @@
 """Issue 18, many Prefect workers, end to end: a Prefect server on PostgreSQL, a process work
 pool, the deployments of prefect.yaml, the zombie-run automation (flows/zombies.py), and three
 workers as if on three machines (each its own PREFECT_HOME and working directory; one GHSYNC_DB
-for all), against the emulator (an org of 8 repositories, 200 ms per answer, at most as many
+for all), against the emulator (an org of 8 repositories, 300 ms per answer, at most as many
 requests in flight per account as the per-token limit allows).
 
 A `fan-out` run checks the repositories and syncs them in `sync-repo` runs on the workers. One
@@ -15,8 +15,10 @@ answer), and a second, unchanged run costs one metadata query and starts no chil
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -41,15 +43,17 @@ T = TypeVar("T")
 
 REPOS = [f"{ORG}/repo-{n}" for n in range(1, 9)]
 SYNCED = [*REPOS, f"{ORG}/empty"]
+PRS, PAGE_SIZE = 60, 10
+PAGES = PRS // PAGE_SIZE  # per repository
 PER_TOKEN = 3
 """Requests in flight per token: the runs' limit, and the emulator's, per account."""
 PARAMETERS = {
     "repos": SYNCED,
     "orgs": [],
     "days_back": None,
-    "page_size": 10,
+    "page_size": PAGE_SIZE,
     "concurrency_per_token": PER_TOKEN,
-    "fan_out_prs": 120,  # two repositories of 60 PRs per child run: 4 child runs
+    "fan_out_prs": 2 * PRS,  # two repositories per child run: 4 child runs
     # The emulator's CI is all finished before the first run (below), so nothing is due
     # on the second; without this the CI of open PRs updated in the last 3 days is re-polled
     # (a child run per repository with such PRs, a request each).
@@ -58,6 +62,7 @@ PARAMETERS = {
 HEARTBEAT_SECONDS = 30  # Prefect's minimum
 ZOMBIE_SECONDS = 60  # two heartbeats: the test's wait; the README's default is three (90 s)
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+PAGE = re.compile(r"(\S+) page \d+: \d+ PRs loaded")
 
 
 @pytest.fixture
@@ -71,9 +76,13 @@ def warehouse(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def emulator() -> Iterator[Emulator]:
-    faults = FaultConfig(latency_ms=200)
+    faults = FaultConfig(latency_ms=300)
     config = EmulatorConfig(
-        repos=len(REPOS), prs=60, tokens=TOKENS, max_concurrent_per_account=PER_TOKEN, faults=faults
+        repos=len(REPOS),
+        prs=PRS,
+        tokens=TOKENS,
+        max_concurrent_per_account=PER_TOKEN,
+        faults=faults,
     )
     with running_emulator(config) as running:
         for repo in REPOS:  # every CI finished: an unchanged re-run has nothing due
@@ -146,14 +155,19 @@ def children(stack: Stack) -> list[dict[str, Any]]:
 
 
 def worker_of(stack: Stack, workers: list[str], run_id: str) -> str | None:
-    """The worker that took the run, from its log ("Worker 'worker-2' submitting flow run")."""
-    line = f"submitting flow run '{run_id}'"
+    """The worker that runs the run, from its log: its flow-run process prints the run's URL
+    when the run begins. (Several workers may log that they submit a run: the server lets one
+    have it, the others log that it was aborted.)"""
+    line = f"/runs/flow-run/{run_id}"
     return next((name for name in workers if line in stack.log(name).read_text()), None)
 
 
-def loaded_a_page(stack: Stack, run_id: str) -> bool:
+def pages_loaded(stack: Stack, run_id: str) -> Counter[str]:
+    """The pages a flow run logged as loaded, per repository ("acme/repo-1 page 2: 10 PRs
+    loaded"); the last ones of a killed run may have died before they were sent."""
     body = {"logs": {"flow_run_id": {"any_": [run_id]}}, "limit": 200}
-    return any(" page 1: " in log["message"] for log in stack.api("/logs/filter", body))
+    found = (PAGE.search(log["message"]) for log in stack.api("/logs/filter", body))
+    return Counter(match.group(1) for match in found if match)
 
 
 def descendants(pid: int) -> list[int]:
@@ -209,7 +223,7 @@ def test_workers_share_a_fan_out_run_and_a_dead_workers_repositories_run_again(
                     worker = worker_of(stack, workers, child["id"])
                     if child["state_type"] != "RUNNING" or worker in (None, parent_worker):
                         continue
-                    if loaded_a_page(stack, child["id"]):
+                    if pages_loaded(stack, child["id"]):
                         return worker, child
                 return None
 
@@ -226,6 +240,9 @@ def test_workers_share_a_fan_out_run_and_a_dead_workers_repositories_run_again(
             again = [r for r in runs if r["parameters"]["repos"] == victim["parameters"]["repos"]]
             assert again[0]["id"] == victim["id"] and len(again) == 2
             assert again[1]["state_type"] == "COMPLETED"
+            # The run again resumed each repository's session where the dead one stopped.
+            before, after = pages_loaded(stack, victim["id"]), pages_loaded(stack, again[1]["id"])
+            assert before and all(before[r] + after[r] <= PAGES for r in before), (before, after)
             assert worker_of(stack, workers, again[1]["id"]) not in (None, victim_worker)
             ran_children = {worker_of(stack, workers, r["id"]) for r in runs}
             assert len(ran_children - {None}) > 1
