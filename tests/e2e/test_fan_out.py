@@ -14,6 +14,7 @@ answer), and a second, unchanged run costs one metadata query and starts no chil
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -244,6 +245,7 @@ def test_workers_share_a_fan_out_run_and_a_dead_workers_repositories_run_again(
             before, after = pages_loaded(stack, victim["id"]), pages_loaded(stack, again[1]["id"])
             assert before and all(before[r] + after[r] <= PAGES for r in before), (before, after)
             assert worker_of(stack, workers, again[1]["id"]) not in (None, victim_worker)
+            assert not any(token in json.dumps(r["parameters"]) for token in TOKENS for r in runs)
             ran_children = {worker_of(stack, workers, r["id"]) for r in runs}
             assert len(ran_children - {None}) > 1
             for repo in SYNCED:
