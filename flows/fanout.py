@@ -16,12 +16,14 @@ import asyncio
 from typing import Any
 
 from prefect import get_run_logger
+from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import arun_deployment
+from prefect.exceptions import ObjectNotFound
 
 from flows import tasks
 from flows.report import tell_finished
-from ghsync import FanOut, RepoMeta, RepoOutcome, RepoStatus, batches, recorded_outcome
+from ghsync import ConfigError, FanOut, RepoMeta, RepoOutcome, RepoStatus, batches, recorded_outcome
 
 
 async def fan_out_repos(
@@ -40,8 +42,22 @@ async def fan_out_repos(
         len(groups),
         plan.deployment,
     )
+    if groups:
+        await _check_deployment(plan.deployment)
     ran = await asyncio.gather(*(_synced(plan, group, parameters) for group in groups))
     return unchanged + [outcome for outcomes in ran for outcome in outcomes]
+
+
+async def _check_deployment(name: str) -> None:
+    """ConfigError now, naming the deployment, rather than a traceback per child run."""
+    async with get_client() as client:
+        try:
+            await client.read_deployment_by_name(name)
+        except ObjectNotFound as error:
+            raise ConfigError(
+                f"no deployment {name!r} on this Prefect server for fan_out: deploy prefect.yaml"
+                " (`prefect --no-prompt deploy --all`) or name another"
+            ) from error
 
 
 async def _unchanged(repo: str) -> RepoOutcome:
