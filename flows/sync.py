@@ -9,26 +9,31 @@ sync is a session (`ghsync.session`: its rules); this module runs its steps as t
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
 from flows import tasks
 from flows.checkpoints import PageRef, PageTasks, forget_checkpoints
+from flows.fanout import fan_out_repos
 from flows.report import Progress, publish_summary, tell_checked, tell_finished
 from flows.runtime import Runtime, current, running
 from flows.secrets import secret_tokens, secret_value
 from ghsync import (
     COST_LABEL,
+    DEFAULT_FAN_OUT,
     DEFAULT_OPTIONS,
     OWNER,
     CheckRunBatches,
     Credential,
+    FanOut,
     GhsyncError,
     PendingCheck,
     PullRequestNode,
@@ -87,13 +92,22 @@ async def sync_repos(
     checkpoint_ttl_hours: float = DEFAULT_OPTIONS.checkpoint_ttl_hours,
     checkpoints: bool = DEFAULT_OPTIONS.checkpoints,
     ci_recheck_days: int = DEFAULT_OPTIONS.ci_recheck_days,
+    fan_out: str | None = None,
+    fan_out_prs: int = DEFAULT_FAN_OUT.prs_per_run,
+    fan_out_attempts: int = DEFAULT_FAN_OUT.attempts,
+    metadata: list[dict[str, Any]] | None = None,
 ) -> list[RepoOutcome]:
     """Sync pull requests of `repos` and of every non-archived repository of `orgs` into `db`
     (default GHSYNC_DB), with the tokens of the Prefect Secret block `token_secret`
     (comma-separated), else GITHUB_TOKENS / GITHUB_TOKEN, and the installations of the GitHub
     App of GITHUB_APP_ID (its private key from the Secret block `app_key_secret`, else
     GITHUB_APP_PRIVATE_KEY / _PATH). `days_back` bounds a first sync,
-    later ones fetch what changed; the other options: `ghsync.SyncOptions`."""
+    later ones fetch what changed; the other options: `ghsync.SyncOptions`.
+
+    With `fan_out` (the child deployment, `sync-repos/sync-repo`) the run checks the
+    repositories and syncs the changed ones in flow runs of that deployment, `fan_out_prs`
+    PRs at most per run (a bigger repository alone), each started up to `fan_out_attempts`
+    times (`flows.fanout`). A child is given the parent's `metadata` and checks nothing."""
     names = validate_repo_names(repos or [])
     options = SyncOptions(
         days_back=days_back, full=full, page_size=page_size, check_run_reserve=check_run_reserve,
@@ -101,16 +115,17 @@ async def sync_repos(
         checkpoint_ttl_hours=checkpoint_ttl_hours, checkpoints=checkpoints,
         ci_recheck_days=ci_recheck_days,
     )  # fmt: skip
+    plan = FanOut(fan_out, fan_out_prs, fan_out_attempts) if fan_out else None
     settings = Settings()
     credentials = await _credentials(token_secret, app_key_secret, settings)
     pool = TokenPool(credentials, max_wait=options.max_wait_seconds)
     location = parse_location(db) if db else settings.location
     async with running(pool, settings.github_graphql_url, location, options) as runtime:
-        names += await _org_repos(orgs or [], names)
-        metas = await _checked(names)
-        page_tasks = PageTasks.expiring_after(options.checkpoint_ttl)
-        outcomes = await asyncio.gather(*(sync_repository(n, metas[n], page_tasks) for n in names))
-        await tasks.compact_task()
+        metas = await _metadata(names, orgs or [], metadata)
+        sources = {"db": db, "token_secret": token_secret, "app_key_secret": app_key_secret}
+        outcomes = await _outcomes(metas, plan, sources | dataclasses.asdict(options))
+        if metadata is None:  # a fan-out's child leaves the upkeep to its parent
+            await tasks.compact_task()
         await _summarized(runtime, outcomes)
     if failed := {o.repo: o.error or "failed" for o in outcomes if o.state == RepoStatus.FAILED}:
         raise ReposFailed(failed)
@@ -124,6 +139,33 @@ async def _credentials(
     tokens = await secret_tokens(token_secret) if token_secret else tokens_from_settings(settings)
     key = await secret_value(app_key_secret, "app_key_secret") if app_key_secret else None
     return [*tokens, *await app_credentials(settings, private_key=key)]
+
+
+async def _metadata(
+    names: list[str], orgs: list[str], given: list[dict[str, Any]] | None
+) -> dict[str, RepoMeta | None]:
+    """The metadata of `names` and of `orgs`' repositories, checked; a child run's is
+    `given` by its parent (None for a name without: not found)."""
+    if given is None:
+        return await _checked(names + await _org_repos(orgs, names))
+    metas = {meta.repo: meta for meta in map(RepoMeta.from_dict, given)}
+    return {name: metas.get(name) for name in names}
+
+
+async def _outcomes(
+    metas: dict[str, RepoMeta | None], plan: FanOut | None, parameters: dict[str, Any]
+) -> list[RepoOutcome]:
+    """Each repository synced here, or with a `plan`, in child runs (started with
+    `parameters`) but those not found (their outcome is the same either way); in order."""
+    options = current().options
+    page_tasks = PageTasks.expiring_after(options.checkpoint_ttl)
+    here = [n for n, meta in metas.items() if plan is None or meta is None]
+    outcomes = await asyncio.gather(*(sync_repository(n, metas[n], page_tasks) for n in here))
+    if plan is not None:
+        found = [meta for meta in metas.values() if meta is not None]
+        outcomes += await fan_out_repos(plan, found, parameters)
+    order = {repo: place for place, repo in enumerate(metas)}
+    return sorted(outcomes, key=lambda outcome: order[outcome.repo])
 
 
 async def _org_repos(orgs: list[str], named: list[str]) -> list[str]:

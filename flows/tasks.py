@@ -27,9 +27,12 @@ from ghsync import (
     Warehouse,
     check_repos,
     check_run_frames,
+    ci_recheck_since,
     list_org_repos,
     map_repositories,
+    needs_run,
     page_frames,
+    parse_time,
 )
 
 T = TypeVar("T")
@@ -132,3 +135,33 @@ async def compact_task() -> tuple[int, int] | None:
     if files is not None:
         get_run_logger().info("DuckLake compacted: %d -> %d Parquet files", *files)
     return files
+
+
+@task(
+    name="plan-fan-out", task_run_name="plan-fan-out ({count} repositories)", cache_policy=NO_CACHE
+)
+async def needing_runs_task(metas: list[RepoMeta], count: int) -> list[str]:
+    """The repositories of `metas` that a child run has work for (`ghsync.needs_run`), from
+    their stored sync states, in one turn of the writer."""
+    options, now = current().options, datetime.now(UTC)
+    since = ci_recheck_since(options, now)
+
+    def needing(warehouse: Warehouse) -> list[str]:
+        return [
+            meta.repo
+            for meta in metas
+            if needs_run(
+                warehouse.read_sync_state(meta.repo) or SyncState(meta.repo, status="new"),
+                parse_time(meta.newest_update),
+                options,
+                now,
+                warehouse.open_heads(meta.repo, since) if since else (),
+            )
+        ]
+
+    return await in_warehouse(needing)
+
+
+async def read_states(repos: list[str]) -> dict[str, SyncState | None]:
+    """The stored sync states of `repos`: how child runs, on any machine, ended them."""
+    return await in_warehouse(lambda warehouse: {r: warehouse.read_sync_state(r) for r in repos})

@@ -17,6 +17,7 @@ from ghsync.errors import (
     WarehouseError,
 )
 from ghsync.events import PageLoaded, Spent, SyncListener, listener, listening
+from ghsync.fanout import DEFAULT_FAN_OUT, FanOut, batches, needs_run, recorded_outcome
 from ghsync.filelock import file_lock, lock_path, presence, runs_path
 from ghsync.github.apps import app_credentials, app_key
 from ghsync.github.client import COST_LABEL, OWNER, GitHubClient
@@ -78,6 +79,7 @@ from ghsync.writer import WarehouseWriter
 
 __all__ = [
     "COST_LABEL",
+    "DEFAULT_FAN_OUT",
     "DEFAULT_OPTIONS",
     "INTERRUPTED_EXIT_CODE",
     "OWNER",
@@ -87,6 +89,7 @@ __all__ = [
     "ConfigError",
     "Credential",
     "Display",
+    "FanOut",
     "FatalError",
     "GhsyncError",
     "GitHubClient",
@@ -120,6 +123,7 @@ __all__ = [
     "advance_session",
     "app_credentials",
     "app_key",
+    "batches",
     "can_afford_checks",
     "check_repos",
     "check_run_frames",
@@ -142,6 +146,7 @@ __all__ = [
     "lock_path",
     "map_repositories",
     "mask_token",
+    "needs_run",
     "new_log_file",
     "next_sizes",
     "open_session",
@@ -152,6 +157,7 @@ __all__ = [
     "parse_time",
     "parse_tokens",
     "presence",
+    "recorded_outcome",
     "resume_session",
     "route_logs",
     "runs_path",

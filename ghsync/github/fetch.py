@@ -67,6 +67,22 @@ class RepoMeta:
     newest_update: str | None
     """updatedAt of the most recently updated PR (None: no PRs)."""
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able: a parent run hands its children the metadata it fetched (a flow run's
+        parameters), so they ask GitHub nothing again."""
+        return {
+            "repo": self.repo,
+            "node": dict(self.node),
+            "pr_count": self.pr_count,
+            "newest_update": self.newest_update,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RepoMeta:
+        """The RepoMeta of `to_dict`."""
+        node = _repository(data["node"])
+        return cls(data["repo"], node, data["pr_count"], data["newest_update"])
+
 
 async def check_repos(client: GitHubClient, repos: Sequence[str]) -> dict[str, RepoMeta | None]:
     """Metadata of each repository, 149 per request (1 point); None when GitHub answers
@@ -99,17 +115,21 @@ def _by_owner(repos: Sequence[str], scoped: bool) -> list[tuple[str | None, list
 def _meta(node: RepositoryMetadata) -> RepoMeta:
     prs = node["pullRequests"]
     newest = items(prs)
-    repository = RepositoryNode(
+    return RepoMeta(
+        node["nameWithOwner"],
+        _repository(node),
+        prs.get("totalCount", 0),
+        newest[0]["updatedAt"] if newest else None,
+    )
+
+
+def _repository(node: Mapping[str, Any]) -> RepositoryNode:
+    """What `repositories` stores of a repository's metadata."""
+    return RepositoryNode(
         id=node["id"],
         nameWithOwner=node["nameWithOwner"],
         isArchived=node["isArchived"],
         pushedAt=node["pushedAt"],
-    )
-    return RepoMeta(
-        node["nameWithOwner"],
-        repository,
-        prs.get("totalCount", 0),
-        newest[0]["updatedAt"] if newest else None,
     )
 
 

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ghsync.lake import Location
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 TOKENS = tuple(f"ghp_{letter * 36}" for letter in "ab")  # fake: the emulator's only
@@ -71,7 +73,8 @@ class Stack:
     """The processes and timings of one trial; `home` holds Prefect's state and the logs."""
 
     home: Path
-    db: Path
+    db: Location
+    """The warehouse: a DuckDB file, or a DuckLake every worker shares."""
     env: dict[str, str] = field(init=False)
     timings: dict[str, float] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[str]] = field(default_factory=dict)
@@ -95,12 +98,15 @@ class Stack:
     def log(self, name: str) -> Path:
         return self.home / f"{name}.log"
 
-    def start(self, name: str, command: Sequence[str], env: dict[str, str]) -> None:
-        """Start a long-running process, its output to `<name>.log`."""
+    def start(
+        self, name: str, command: Sequence[str], env: dict[str, str], cwd: Path = ROOT
+    ) -> None:
+        """Start a long-running process, its output to `<name>.log`; `name` starts with its
+        kind (`worker-2`: a worker), which says how it stops."""
         with self.log(name).open("w") as output:
             self.processes[name] = subprocess.Popen(
                 command,
-                cwd=ROOT,
+                cwd=cwd,
                 env=env,
                 stdout=output,
                 stderr=subprocess.STDOUT,
@@ -142,7 +148,7 @@ class Stack:
         groups = []
         for name, process in reversed(self.processes.items()):
             groups.append(process.pid)
-            for number, seconds in STOP_SIGNALS[name]:
+            for number, seconds in STOP_SIGNALS[name.split("-")[0]]:
                 if process.poll() is not None:
                     break
                 os.killpg(process.pid, number)
@@ -182,14 +188,16 @@ def start_emulator(stack: Stack, repos: int, prs: int) -> None:
     stack.emulator_url = found.group(1)
 
 
-def start_server(stack: Stack, port: int) -> None:
-    """`prefect server start`; every later command and the worker talk to it."""
+def start_server(stack: Stack, port: int, database: str | None = None) -> None:
+    """`prefect server start`, its database at the SQLAlchemy URL `database` (None: SQLite in
+    its PREFECT_HOME); every later command and the workers talk to it."""
     stack.ui_url = f"http://127.0.0.1:{port}"
     stack.api_url = f"{stack.ui_url}/api"
     stack.env["PREFECT_API_URL"] = stack.api_url
     started = time.monotonic()
     command = ["server", "start", "--host", "127.0.0.1", "--port", str(port)]
-    stack.start("server", [str(BIN / "prefect"), *command], stack.env)
+    env = {**stack.env, "PREFECT_API_DATABASE_CONNECTION_URL": database} if database else stack.env
+    stack.start("server", [str(BIN / "prefect"), *command], env)
     while True:
         try:
             if stack.api("/health") is True:
@@ -217,17 +225,23 @@ def run_sequence(stack: Stack, *, repos: int = 2, prs: int = 30) -> None:
     """The README sequence against a fresh emulator, up to a finished incremental run."""
     start_emulator(stack, repos, prs)
     start_server(stack, free_port())
-    prefect(stack, "pool", "work-pool", "create", POOL, "--type", "process")
-    secret_env = {**stack.env, "GITHUB_TOKENS": ",".join(TOKENS)}
-    stack.run("secret", [str(BIN / "python"), "-c", SAVE_SECRET], secret_env)
-    prefect(stack, "variable orgs", "variable", "set", "ghsync_orgs", json.dumps([ORG]))
-    prefect(stack, "variable repos", "variable", "set", "ghsync_repos", "[]")
-    prefect(stack, "deploy", "--no-prompt", "deploy", "--all")
+    deploy(stack, orgs=[ORG])
     start_worker(stack)
     prefect(
         stack, "run", "deployment", "run", "sync-repos/incremental",
         "--param", "days_back=null", "--watch",
     )  # fmt: skip
+
+
+def deploy(stack: Stack, *, orgs: list[str]) -> None:
+    """The README's steps 2-4: the work pool, the tokens' Secret block, what to sync (`orgs`),
+    every deployment of prefect.yaml."""
+    prefect(stack, "pool", "work-pool", "create", POOL, "--type", "process")
+    secret_env = {**stack.env, "GITHUB_TOKENS": ",".join(TOKENS)}
+    stack.run("secret", [str(BIN / "python"), "-c", SAVE_SECRET], secret_env)
+    prefect(stack, "variable orgs", "variable", "set", "ghsync_orgs", json.dumps(orgs))
+    prefect(stack, "variable repos", "variable", "set", "ghsync_repos", "[]")
+    prefect(stack, "deploy", "--no-prompt", "deploy", "--all")
 
 
 @contextmanager

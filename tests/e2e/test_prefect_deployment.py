@@ -108,14 +108,17 @@ def assert_warehouse_equals_truth(stack: Stack) -> None:
 
 def assert_deployments(stack: Stack) -> None:
     deployments = {d["name"]: d for d in stack.api("/deployments/filter", {})}
-    assert set(deployments) == {"incremental", "backfill"}
+    assert set(deployments) == {"incremental", "backfill", "fan-out", "sync-repo"}
     incremental, backfill = deployments["incremental"], deployments["backfill"]
     assert [s["schedule"]["cron"] for s in incremental["schedules"]] == ["0 * * * *"]
-    assert backfill["schedules"] == []
+    assert backfill["schedules"] == deployments["sync-repo"]["schedules"] == []
     assert backfill["parameters"]["full"] is True
-    for deployment in deployments.values():
-        assert deployment["parameters"]["orgs"] == [ORG]
-        assert deployment["parameters"]["token_secret"] == SECRET_BLOCK
+    assert deployments["fan-out"]["parameters"]["fan_out"] == "sync-repos/sync-repo"
+    assert deployments["sync-repo"]["parameters"] == {}  # its parent passes every parameter
+    for name, deployment in deployments.items():
+        if name != "sync-repo":
+            assert deployment["parameters"]["orgs"] == [ORG]
+            assert deployment["parameters"]["token_secret"] == SECRET_BLOCK
         assert deployment["pull_steps"] == [
             {"prefect.deployments.steps.set_working_directory": {"directory": str(ROOT)}}
         ]
