@@ -291,8 +291,11 @@ def _bad_input(message: str) -> typer.Exit:
 
 
 def _location(db: str | None) -> Location:
-    """The warehouse of `--db`, else of GHSYNC_DB."""
-    return parse_location(db) if db is not None else Settings().location
+    """The warehouse of `--db`, else of GHSYNC_DB (exit 2 when it is not a usable one)."""
+    try:
+        return parse_location(db) if db is not None else Settings().location
+    except ConfigError as error:
+        raise _bad_input(str(error)) from error
 
 
 def _reading(path: Location) -> AbstractContextManager[Warehouse]:

@@ -40,9 +40,10 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ghsync.lake import Lake, mask_password
+if TYPE_CHECKING:
+    from ghsync.lake import Lake
 
 GraphQLErrors = tuple[Mapping[str, Any], ...]
 """An answer's `errors`, as GitHub sent them."""
@@ -231,7 +232,6 @@ class WarehouseError(FatalError):
 
     def __init__(self, path: Path | Lake, detail: str) -> None:
         hint = f"; {self.hint}" if self.hint else ""
-        detail = mask_password(detail)  # a DuckLake catalog's connection string may hold one
         super().__init__(f"warehouse {path}: {detail}{hint}")
         self.path = path
         self.detail = detail

@@ -7,8 +7,9 @@ connection string with the data path as one more key:
 
     ducklake:postgres:dbname=lake host=pg.internal user=ghsync data_path=/mnt/lake/
 
-The catalog part goes to libpq as it is (a password from PGPASSWORD or ~/.pgpass, never in the
-string: it would be printed). `data_path` is needed by the first process that creates the lake
+The catalog part goes to libpq as it is. A password in it is refused: the location is a flow
+parameter (stored by Prefect in plain text) and appears in messages; libpq reads it from
+PGPASSWORD or ~/.pgpass instead. `data_path` is needed by the first process that creates the lake
 only: DuckLake records it in the catalog. The extensions come from the package index
 (`duckdb-extension-ducklake`, `duckdb-extension-postgres-scanner`), loaded from their files:
 nothing is downloaded at run time.
@@ -27,11 +28,13 @@ from pathlib import Path
 
 import duckdb
 
+from ghsync.errors import ConfigError
+
 PREFIX = "ducklake:"
 ALIAS = "lake"
 """The name the lake is attached under (and made the default catalog)."""
 _DATA_PATH = re.compile(r"(?:^|\s)data_path=(\S+)")
-_PASSWORD = re.compile(r"(password=)\S+")
+_PASSWORD = re.compile(r"(?:^|\s)password=")
 
 
 @dataclass(frozen=True)
@@ -44,18 +47,24 @@ class Lake:
 
     @classmethod
     def parse(cls, text: str) -> Lake | None:
-        """The lake `text` names, or None when it names a DuckDB file."""
+        """The lake `text` names, or None when it names a DuckDB file; ConfigError for a
+        location holding a password."""
         if not text.startswith(PREFIX):
             return None
         rest = text[len(PREFIX) :]
+        if _PASSWORD.search(rest):
+            raise ConfigError(
+                "GHSYNC_DB (or --db) holds the catalog's password: remove password=... and set "
+                "PGPASSWORD or ~/.pgpass instead (a location is stored and printed as it is)"
+            )
         found = _DATA_PATH.search(rest)
         catalog = _DATA_PATH.sub("", rest).strip() if found else rest.strip()
         return cls(catalog, found.group(1) if found else None)
 
     def __str__(self) -> str:
-        """The location as written, any password masked: safe to print."""
+        """The location as GHSYNC_DB writes it (no password: `parse` refuses one)."""
         data = f" data_path={self.data_path}" if self.data_path else ""
-        return f"{PREFIX}{mask_password(self.catalog)}{data}"
+        return f"{PREFIX}{self.catalog}{data}"
 
     def extensions(self) -> list[Path]:
         """The extension files this lake needs, for this DuckDB."""
@@ -86,11 +95,6 @@ Location = Path | Lake
 def parse_location(text: str | Path) -> Location:
     """The warehouse GHSYNC_DB or `--db` names."""
     return Lake.parse(str(text)) or Path(text)
-
-
-def mask_password(text: str) -> str:
-    """`text` with the value of any `password=` key masked."""
-    return _PASSWORD.sub(r"\1…", text)
 
 
 def extension_file(name: str) -> Path:

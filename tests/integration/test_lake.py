@@ -52,8 +52,8 @@ def emulator(monkeypatch: pytest.MonkeyPatch, prefect_server: str) -> Iterator[E
         yield running
 
 
-def ghsync(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "250"}
+def ghsync(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "250", **env}
     command = [sys.executable, "-m", "ghsync.cli", *args]
     return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
 
@@ -151,17 +151,23 @@ def test_a_reader_never_blocks_a_writer(lake: Lake) -> None:
             assert reader.execute("SELECT count(*) FROM pull_requests").fetchone() == (2,)
 
 
-def test_an_unreachable_catalog_is_a_clear_error_without_its_password(
-    postgres: Postgres, tmp_path: Path
-) -> None:
-    closed = Lake(
-        "postgres:dbname=lake host=127.0.0.1 port=1 user=ghsync password=hunter2",
-        f"{tmp_path}/",
-    )
+def test_an_unreachable_catalog_is_a_clear_error(postgres: Postgres, tmp_path: Path) -> None:
+    closed = Lake("postgres:dbname=lake host=127.0.0.1 port=1 user=ghsync", f"{tmp_path}/")
     with pytest.raises(LakeUnreachable) as failed:
         check_writable(closed)
-    assert "hunter2" not in str(failed.value)
+    assert str(failed.value).startswith(f"warehouse {closed}: ")
     assert "GHSYNC_DB's catalog" in str(failed.value)
-    done = ghsync("status", "--db", f"ducklake:{closed.catalog} data_path={tmp_path}/")
+    done = ghsync("status", "--db", str(closed))
     assert done.returncode == 1
-    assert "hunter2" not in done.stderr and "error: warehouse ducklake:" in done.stderr
+    assert done.stderr.startswith(f"error: warehouse {closed}: ")
+
+
+@pytest.mark.parametrize("command", [["status"], ["sql", "SELECT 1"], ["sync", "acme/app"]])
+def test_a_location_holding_a_password_is_refused_unprinted(
+    command: list[str], tmp_path: Path
+) -> None:
+    location = f"ducklake:postgres:dbname=lake host=pg password=hunter2 data_path={tmp_path}/"
+    done = ghsync(*command, "--db", location, GITHUB_TOKENS=TOKENS[0])
+    assert done.returncode == 2, done.stderr
+    assert "PGPASSWORD" in done.stderr
+    assert "hunter2" not in done.stdout + done.stderr
