@@ -64,7 +64,7 @@ _ERROR_MARKERS: list[tuple[type[WarehouseError], tuple[str, ...]]] = [
             "database does not exist",
         ),
     ),
-    (WriteConflict, ("Transaction conflict", "conflict")),
+    (WriteConflict, ("Transaction conflict",)),
     (
         LakeUnreachable,
         ("Unable to connect", "could not connect", "Connection refused", "authentication failed"),
