@@ -11,7 +11,7 @@ that the tokens, not the CPU, should be the limit; it reports the most requests 
 once. CPU shares come from /proc.
 
 Run: .venv/bin/python -m tests.bench.bench_workers [--workers 1 2 4] [--repos 12] [--prs 100]
-Writes tests/bench/results/workers.json and prints a table. About 8 minutes on 2 cores.
+Writes tests/bench/results/workers.json and prints a table. About 7 minutes on 2 cores.
 """
 
 from __future__ import annotations
