@@ -83,6 +83,9 @@ async def handle_graphql(request: web.Request) -> web.StreamResponse:
     if state.limits.inflight[account] >= state.config.max_concurrent_per_account:
         return secondary_limited(state, budget)
     state.limits.inflight[account] += 1
+    # the most requests answered at once, every account together: the slots a client used
+    in_flight = sum(state.limits.inflight.values())
+    state.stats["peak_in_flight"] = max(state.stats["peak_in_flight"], in_flight)
     started = time.perf_counter()
     try:
         return await _answer_graphql(request, state, token, account)

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ghsync.lake import Location
 from tests.e2e.prefect_stack import free_port
 from tests.postgres import postgres_bin, postgres_server
 
@@ -91,7 +92,7 @@ def sync_env(url: str, tokens: list[str], api: str | None, home: Path) -> dict[s
     return env
 
 
-def sync_command(repos: list[str], db: Path, *options: str) -> list[str]:
+def sync_command(repos: list[str], db: Location, *options: str) -> list[str]:
     return [sys.executable, "-m", "ghsync.cli", "sync", *repos, "--db", str(db), *options]
 
 

@@ -21,18 +21,26 @@ import re
 import signal
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
 from ghsync.emulator import Emulator, EmulatorConfig, FaultConfig, running_emulator
 from ghsync.lake import Lake
+from tests.e2e.fan_out_stack import (
+    children,
+    descendants,
+    finished,
+    flow_run,
+    start_run,
+    start_workers,
+    until,
+)
 from tests.e2e.prefect_stack import (
     BIN,
     ORG,
-    POOL,
     TOKENS,
     Stack,
     deploy,
@@ -41,8 +49,6 @@ from tests.e2e.prefect_stack import (
 )
 from tests.integration.truth import ci_running, differences
 from tests.postgres import Postgres
-
-T = TypeVar("T")
 
 REPOS = [f"{ORG}/repo-{n}" for n in range(1, 9)]
 SYNCED = [*REPOS, f"{ORG}/empty"]
@@ -62,9 +68,7 @@ PARAMETERS = {
     # (a child run per repository with such PRs, a request each).
     "ci_recheck_days": 0,
 }
-HEARTBEAT_SECONDS = 30  # Prefect's minimum
 ZOMBIE_SECONDS = 60  # two heartbeats: the test's wait; the README's default is three (90 s)
-FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 PAGE = re.compile(r"(\S+) page \d+: \d+ PRs loaded")
 
 
@@ -87,67 +91,6 @@ def emulator() -> Iterator[Emulator]:
         yield running
 
 
-def until(what: str, found: Callable[[], T | None], timeout: float) -> T:
-    """Poll `found` until it answers something, or fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while (answer := found()) is None:
-        assert time.monotonic() < deadline, f"no {what} after {timeout} s"
-        time.sleep(0.3)
-    return answer
-
-
-def start_workers(stack: Stack, count: int) -> list[str]:
-    """`count` workers, each as on a machine of its own: its folder, PREFECT_HOME, heartbeats;
-    the database and the result storage (page checkpoints) shared. At most 2 runs each."""
-    names = []
-    for number in range(1, count + 1):
-        name = f"worker-{number}"
-        machine = stack.home / name
-        machine.mkdir()
-        env = {
-            **stack.worker_env(),
-            "PREFECT_HOME": str(machine / "prefect"),
-            "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(HEARTBEAT_SECONDS),
-            "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(stack.home / "results"),
-        }
-        command = ["worker", "start", "--pool", POOL, "--name", name, "--limit", "2"]
-        stack.start(name, [str(BIN / "prefect"), *command], env, cwd=machine)
-        names.append(name)
-    for name in names:
-        stack.wait_for(name, "started!", time.monotonic())
-    return names
-
-
-def start_run(stack: Stack, deployment: str, parameters: dict[str, Any]) -> str:
-    """A flow run of the deployment (its name without the flow's), started now; its id."""
-    body = {"deployments": {"name": {"any_": [deployment]}}}
-    [found] = stack.api("/deployments/filter", body)
-    run = stack.api(f"/deployments/{found['id']}/create_flow_run", {"parameters": parameters})
-    return str(run["id"])
-
-
-def flow_run(stack: Stack, run_id: str) -> dict[str, Any]:
-    found: dict[str, Any] = stack.api(f"/flow_runs/{run_id}")
-    return found
-
-
-def finished(stack: Stack, run_id: str, timeout: float) -> dict[str, Any]:
-    """The flow run once in a final state."""
-
-    def final() -> dict[str, Any] | None:
-        run = flow_run(stack, run_id)
-        return run if run["state_type"] in FINAL else None
-
-    return until(f"end of flow run {run_id}", final, timeout)
-
-
-def children(stack: Stack) -> list[dict[str, Any]]:
-    """Every run of the `sync-repo` deployment, oldest first."""
-    body = {"deployments": {"name": {"any_": ["sync-repo"]}}, "sort": "EXPECTED_START_TIME_ASC"}
-    runs: list[dict[str, Any]] = stack.api("/flow_runs/filter", body)
-    return runs
-
-
 def worker_of(stack: Stack, workers: list[str], run_id: str) -> str | None:
     """The worker that runs the run, from its log: its flow-run process prints the run's URL
     when the run begins. (Several workers may log that they submit a run: the server lets one
@@ -162,25 +105,6 @@ def pages_loaded(stack: Stack, run_id: str) -> Counter[str]:
     body = {"logs": {"flow_run_id": {"any_": [run_id]}}, "limit": 200}
     found = (PAGE.search(log["message"]) for log in stack.api("/logs/filter", body))
     return Counter(match.group(1) for match in found if match)
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below `pid` (from /proc: a flow run's process starts a session of its
-    own, out of its worker's process group)."""
-    parents: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        below = parents.get(todo.pop(), [])
-        found += below
-        todo += below
-    return found
 
 
 def kill_machine(stack: Stack, worker: str) -> set[int]:
