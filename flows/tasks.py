@@ -127,7 +127,7 @@ async def load_ci_task(
     return frames.children["check_runs"].height, changed
 
 
-@task(name="compact-lake", cache_policy=NO_CACHE)
+@task(name="compact-warehouse", cache_policy=NO_CACHE)
 async def compact_task() -> tuple[int, int] | None:
     """The warehouse's upkeep after the run's loads (`Warehouse.compact`): for a DuckLake,
     the Parquet files its snapshot reads, before and after."""

@@ -36,7 +36,13 @@ import duckdb
 from ghsync.emulator import Emulator, EmulatorConfig, FaultConfig, running_emulator
 from ghsync.lake import Lake
 from tests.bench.processes import run_sync, sync_command, sync_env
-from tests.e2e.fan_out_stack import FINAL, children, descendants, flow_run, start_run, start_workers
+from tests.e2e.fan_out_stack import (
+    children,
+    descendants,
+    finished,
+    start_run,
+    start_workers,
+)
 from tests.e2e.prefect_stack import ORG, TOKENS, Stack, deploy, free_port, start_server
 from tests.postgres import Postgres, postgres_server
 
@@ -186,12 +192,8 @@ def waited(
     stack: Stack, run_id: str, roots: list[int], timeout: float
 ) -> tuple[dict[str, Any], Watch]:
     """The run once final, with what its workers' processes held meanwhile."""
-    watch, deadline = Watch(), time.monotonic() + timeout
-    while (run := flow_run(stack, run_id))["state_type"] not in FINAL:
-        assert time.monotonic() < deadline, f"flow run {run_id} not ended after {timeout} s"
-        watch.sample(roots)
-        time.sleep(0.5)
-    return run, watch
+    watch = Watch()
+    return finished(stack, run_id, timeout, lambda: watch.sample(roots)), watch
 
 
 def settled(roots: list[int], timeout: float = 30.0) -> None:

@@ -62,10 +62,13 @@ def flow_run(stack: Stack, run_id: str) -> dict[str, Any]:
     return found
 
 
-def finished(stack: Stack, run_id: str, timeout: float) -> dict[str, Any]:
-    """The flow run once in a final state."""
+def finished(
+    stack: Stack, run_id: str, timeout: float, meanwhile: Callable[[], None] = lambda: None
+) -> dict[str, Any]:
+    """The flow run once in a final state; `meanwhile` is called at every look."""
 
     def final() -> dict[str, Any] | None:
+        meanwhile()
         run = flow_run(stack, run_id)
         return run if run["state_type"] in FINAL else None
 
