@@ -26,6 +26,7 @@ from flows.fanout import fan_out_repos
 from flows.report import Progress, publish_summary, tell_checked, tell_finished
 from flows.runtime import Runtime, current, running
 from flows.secrets import secret_tokens, secret_value
+from flows.webhook import ci_heads_since
 from ghsync import (
     COST_LABEL,
     DEFAULT_FAN_OUT,
@@ -96,6 +97,8 @@ async def sync_repos(
     fan_out_prs: int = DEFAULT_FAN_OUT.prs_per_run,
     fan_out_attempts: int = DEFAULT_FAN_OUT.attempts,
     metadata: list[dict[str, Any]] | None = None,
+    events_since: datetime | None = None,
+    known_only: bool = False,
 ) -> list[RepoOutcome]:
     """Sync pull requests of `repos` and of every non-archived repository of `orgs` into `db`
     (default GHSYNC_DB), with the tokens of the Prefect Secret block `token_secret`
@@ -107,7 +110,12 @@ async def sync_repos(
     With `fan_out` (the child deployment, `sync-repos/sync-repo`) the run checks the
     repositories and syncs the changed ones in flow runs of that deployment, `fan_out_prs`
     PRs at most per run (a bigger repository alone), each started up to `fan_out_attempts`
-    times (`flows.fanout`). A child is given the parent's `metadata` and checks nothing."""
+    times (`flows.fanout`). A child is given the parent's `metadata` and checks nothing.
+
+    A run of GitHub's webhook events (the `on-github-event` deployment) gives `events_since`,
+    the time of the event that started it: the commits named by the repositories' CI events
+    since then have their CI asked again. With `known_only`, a repository never synced before
+    is left to the scheduled sync (an organization's webhook names all its repositories)."""
     names = validate_repo_names(repos or [])
     options = SyncOptions(
         days_back=days_back, full=full, page_size=page_size, check_run_reserve=check_run_reserve,
@@ -121,9 +129,12 @@ async def sync_repos(
     pool = TokenPool(credentials, max_wait=options.max_wait_seconds)
     location = parse_location(db) if db else settings.location
     async with running(pool, settings.github_graphql_url, location, options) as runtime:
+        if known_only:
+            names = await _known(names)
         metas = await _metadata(names, orgs or [], metadata)
+        ci_shas = await ci_heads_since(names, events_since) if events_since else {}
         sources = {"db": db, "token_secret": token_secret, "app_key_secret": app_key_secret}
-        outcomes = await _outcomes(metas, plan, sources | dataclasses.asdict(options))
+        outcomes = await _outcomes(metas, plan, sources | dataclasses.asdict(options), ci_shas)
         if metadata is None:  # a fan-out's child leaves the upkeep to its parent
             await tasks.compact_task()
         await _summarized(runtime, outcomes)
@@ -141,6 +152,14 @@ async def _credentials(
     return [*tokens, *await app_credentials(settings, private_key=key)]
 
 
+async def _known(names: list[str]) -> list[str]:
+    """The repositories of `names` synced before (with a stored sync state)."""
+    states = await tasks.read_states(names)
+    for name in (name for name, state in states.items() if state is None):
+        get_run_logger().info("%s was never synced: left to the scheduled sync", name)
+    return [name for name in names if states[name] is not None]
+
+
 async def _metadata(
     names: list[str], orgs: list[str], given: list[dict[str, Any]] | None
 ) -> dict[str, RepoMeta | None]:
@@ -153,14 +172,20 @@ async def _metadata(
 
 
 async def _outcomes(
-    metas: dict[str, RepoMeta | None], plan: FanOut | None, parameters: dict[str, Any]
+    metas: dict[str, RepoMeta | None],
+    plan: FanOut | None,
+    parameters: dict[str, Any],
+    ci_shas: dict[str, list[str]],
 ) -> list[RepoOutcome]:
-    """Each repository synced here, or with a `plan`, in child runs (started with
-    `parameters`) but those not found (their outcome is the same either way); in order."""
+    """Each repository synced here (the CI of its `ci_shas` asked again), or with a `plan`,
+    in child runs (started with `parameters`) but those not found (their outcome is the same
+    either way); in order."""
     options = current().options
     page_tasks = PageTasks.expiring_after(options.checkpoint_ttl)
     here = [n for n, meta in metas.items() if plan is None or meta is None]
-    outcomes = await asyncio.gather(*(sync_repository(n, metas[n], page_tasks) for n in here))
+    outcomes = await asyncio.gather(
+        *(sync_repository(n, metas[n], page_tasks, ci_shas.get(n, [])) for n in here)
+    )
     if plan is not None:
         found = [meta for meta in metas.values() if meta is not None]
         outcomes += await fan_out_repos(plan, found, parameters)
@@ -211,6 +236,8 @@ class Repository:
     """The PRs whose CI this run fetched (not asked twice)."""
     repolled: set[int] = field(default_factory=set)
     """The PRs whose CI is asked again (due from earlier runs, or recently updated)."""
+    ci_shas: list[str] = field(default_factory=list)
+    """Commits whose CI GitHub's webhooks said changed: their PRs' CI is asked again."""
 
     @property
     def repo(self) -> str:
@@ -223,7 +250,9 @@ class Repository:
         self.checks.add(head.commit_id for head in heads)
 
 
-async def sync_repository(repo: str, meta: RepoMeta | None, page_tasks: PageTasks) -> RepoOutcome:
+async def sync_repository(
+    repo: str, meta: RepoMeta | None, page_tasks: PageTasks, ci_shas: list[str]
+) -> RepoOutcome:
     """One repository, isolated: its failure becomes its outcome, never the others'."""
     log = get_run_logger()
     outcome = RepoOutcome(repo)
@@ -236,7 +265,7 @@ async def sync_repository(repo: str, meta: RepoMeta | None, page_tasks: PageTask
             raise RepoNotFound(repo, "GitHub answered null for it")
         # No Prefect tags on the tasks: a tagged task run asks the API for tag concurrency slots
         # (two calls, each open to the server database's stalls) before it starts.
-        await _sync(Repository(meta, outcome, page_tasks))
+        await _sync(Repository(meta, outcome, page_tasks, ci_shas=ci_shas))
     except GhsyncError as error:
         outcome.failed(str(error))
         log.error("%s failed: %s", repo, error)
@@ -378,9 +407,10 @@ async def _fetch_ci(job: Repository, state: SyncState, *, everything: bool) -> S
 
 async def _repoll_ci(job: Repository, state: SyncState) -> None:
     """Fetch the CI still queued, and again the CI the session says is due (deferred or not
-    settled) and that of the open PRs updated in the last `ci_recheck_days` (re-runs of
-    finished checks): GitHub moves no PR's updatedAt for either. All of it in the same
-    requests; skipped while every token is below the reserve (the due ones stay due)."""
+    settled), that of the open PRs updated in the last `ci_recheck_days` (re-runs of
+    finished checks) and that of the commits CI webhooks named: GitHub moves no PR's
+    updatedAt for any. All of it in the same requests; skipped while every token is below
+    the reserve (the due ones stay due)."""
     if not _can_afford_checks():
         job.outcome.deferred_checks += sum(map(len, job.queued.values()))
         if due := ci_due(state, job.fetched):
@@ -389,7 +419,8 @@ async def _repoll_ci(job: Repository, state: SyncState) -> None:
             )
         return
     since = ci_recheck_since(current().options, datetime.now(UTC))
-    recent = await tasks.read_open_heads_task(job.repo, since) if since else []
+    named = job.ci_shas
+    recent = await tasks.read_ci_heads_task(job.repo, since, named) if since or named else []
     this_run = {head.number for heads in job.queued.values() for head in heads}
     due = [head for head in ci_due(state, job.fetched, recent) if head.number not in this_run]
     job.repolled.update(head.number for head in due)

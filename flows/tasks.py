@@ -111,9 +111,17 @@ async def save_repositories_task(metas: list[RepoMeta], count: int) -> None:
 
 
 @task(name="read-ci-heads", task_run_name="read-ci-heads {repo}", cache_policy=NO_CACHE)
-async def read_open_heads_task(repo: str, updated_since: datetime) -> list[PendingCheck]:
-    """Head commits of the open PRs updated since `updated_since` (re-runs of their checks)."""
-    return await in_warehouse(lambda warehouse: warehouse.open_heads(repo, updated_since))
+async def read_ci_heads_task(
+    repo: str, updated_since: datetime | None, shas: list[str]
+) -> list[PendingCheck]:
+    """Head commits of the open PRs updated since `updated_since` (re-runs of their checks),
+    then those of the PRs whose head is one of `shas` (named by CI webhooks)."""
+
+    def heads(warehouse: Warehouse) -> list[PendingCheck]:
+        recent = warehouse.open_heads(repo, updated_since) if updated_since else []
+        return recent + (warehouse.commit_heads(repo, shas) if shas else [])
+
+    return await in_warehouse(heads)
 
 
 @task(name="load-ci", task_run_name="load-ci {repo}", cache_policy=NO_CACHE)

@@ -74,6 +74,7 @@ from ghsync.state import RepoStatus, SyncState
 from ghsync.terminal import Display, display_for, new_log_file, route_logs
 from ghsync.timestamps import parse_time
 from ghsync.warehouse import Warehouse, check_writable
+from ghsync.webhooks import MAX_BODY_BYTES, Change, Kind, receiver
 from ghsync.window import SyncWindow
 from ghsync.writer import WarehouseWriter
 
@@ -82,8 +83,10 @@ __all__ = [
     "DEFAULT_FAN_OUT",
     "DEFAULT_OPTIONS",
     "INTERRUPTED_EXIT_CODE",
+    "MAX_BODY_BYTES",
     "OWNER",
     "AllTokensInvalid",
+    "Change",
     "CheckRunBatches",
     "CommitChecks",
     "ConfigError",
@@ -95,6 +98,7 @@ __all__ = [
     "GitHubClient",
     "Interrupted",
     "Interrupts",
+    "Kind",
     "Lake",
     "Location",
     "PageCounts",
@@ -157,6 +161,7 @@ __all__ = [
     "parse_time",
     "parse_tokens",
     "presence",
+    "receiver",
     "recorded_outcome",
     "resume_session",
     "route_logs",

@@ -21,6 +21,7 @@ from ghsync.github.credentials import Credential
 from ghsync.github.tokens import TokenState, TokenStatus, tokens_from_settings
 from ghsync.lake import Lake, Location, parse_location
 from ghsync.warehouse import Warehouse
+from ghsync.webhooks import MAX_BODY_BYTES
 from ghsync.writer import reading
 
 DB_HELP = "Warehouse: a DuckDB file, or a DuckLake location (ducklake:...) [default: GHSYNC_DB]."
@@ -128,6 +129,41 @@ def sync_command(
 
     targets = Targets(repos or [], org or [], db, token_secret)
     raise typer.Exit(run_sync(targets, options, verbose=verbose))
+
+
+webhook_app = typer.Typer(
+    help="GitHub's webhooks: a receiver that starts syncs.", no_args_is_help=True
+)
+app.add_typer(webhook_app, name="webhook")
+
+
+@webhook_app.command("serve")
+def webhook_serve_command(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8080,
+    secret_block: Annotated[
+        str | None,
+        typer.Option(help="Read the secret from this Prefect Secret block (else the env)."),
+    ] = None,
+    max_body: Annotated[
+        int, typer.Option(help="Refuse deliveries over this many bytes.", min=1024)
+    ] = MAX_BODY_BYTES,
+) -> None:
+    """Receive GitHub's webhook deliveries on POST /webhook and emit a Prefect event for each
+    change (the `on-github-event` deployment syncs its repository).
+
+    Verifies X-Hub-Signature-256 with GITHUB_WEBHOOK_SECRET (or --secret-block) and emits into
+    the Prefect server of PREFECT_API_URL. GET /health answers a load balancer. Exits 2 when
+    the secret or the server is missing; Ctrl-C or SIGTERM stops it.
+    """
+    from flows.webhook import serve  # the CLI is the edge: Prefect only on this path
+
+    try:
+        serve(host, port, secret_block, max_body, lambda line: typer.echo(line, err=True))
+    except ConfigError as error:
+        raise _bad_input(str(error)) from error
+    except OSError as error:  # the port is taken, or the interface unknown
+        raise _bad_input(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
 
 
 @app.command("status")

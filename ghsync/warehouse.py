@@ -232,6 +232,11 @@ class Warehouse:
         rows = self._fetch("open_heads", {"repo": repo, "since": updated_since})
         return [PendingCheck(number, commit_id) for number, commit_id in rows]
 
+    def commit_heads(self, repo: str, shas: list[str]) -> list[PendingCheck]:
+        """The head commits of `repo`'s PRs whose head is one of `shas`."""
+        rows = self._fetch("commit_heads", {"repo": repo, "shas": shas})
+        return [PendingCheck(number, commit_id) for number, commit_id in rows]
+
     def upsert_repositories(self, frame: pl.DataFrame) -> None:
         """Insert or replace rows of `repositories` (schema `ghsync.frames.REPOSITORIES`)."""
         check_schema("repositories", frame, REPOSITORIES)
