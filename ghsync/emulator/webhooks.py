@@ -316,7 +316,8 @@ def _push_payload(
 def _push(repo: Obj, pr: Obj, before: str | None) -> dict[str, Any]:
     head = _head(pr)
     commits = [_push_commit(head)]
-    return _push_payload(repo, pr["headRefName"], before, head["oid"], commits, pr["author"])
+    pusher = head["author"]["user"]
+    return _push_payload(repo, pr["headRefName"], before, head["oid"], commits, pusher)
 
 
 def _merge_push(repo: Obj, pr: Obj) -> dict[str, Any]:
