@@ -55,6 +55,22 @@ def serve_command(
     installation_token_seconds: Annotated[
         float, typer.Option(help="How long an installation token works.")
     ] = 3600.0,
+    webhook_url: Annotated[
+        str | None,
+        typer.Option(help="POST GitHub's webhook deliveries of each activity to this URL."),
+    ] = None,
+    webhook_secret: Annotated[
+        str | None,
+        typer.Option(
+            help="The webhook's secret: deliveries are signed (X-Hub-Signature-256) with it.",
+            envvar="GITHUB_WEBHOOK_SECRET",
+            show_envvar=True,
+        ),
+    ] = None,
+    webhook_fork_heads: Annotated[
+        bool,
+        typer.Option(help="PR heads are in forks: check runs and suites list no pull_requests."),
+    ] = False,
 ) -> None:
     """Serve a seeded GitHub (GraphQL + REST) on HOST:PORT until interrupted."""
     try:
@@ -74,6 +90,9 @@ def serve_command(
         faults=fault_config,
         apps=_apps(app_id, app_public_key, app_installations, repos + 2),
         installation_token_seconds=installation_token_seconds,
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+        webhook_fork_heads=webhook_fork_heads,
     )
 
     def ready(emulator: Emulator) -> None:
@@ -81,7 +100,9 @@ def serve_command(
         typer.echo(
             f"ghsync emulator on {emulator.url} (GraphQL {emulator.graphql_url}): "
             f"{len(totals)} repositories, {sum(r['pullRequests'] for r in totals)} pull requests, "
-            f"{len(config.accounts())} tokens accepted. Ctrl-C stops it.",
+            f"{len(config.accounts())} tokens accepted"
+            + (f", webhook deliveries to {webhook_url}" if webhook_url else "")
+            + ". Ctrl-C stops it.",
         )
 
     with contextlib.suppress(KeyboardInterrupt):

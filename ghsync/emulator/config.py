@@ -87,6 +87,14 @@ class EmulatorConfig:
     now: datetime | None = None
     """Anchor of the generated timeline (default: the current time)."""
     faults: FaultConfig = field(default_factory=FaultConfig)
+    webhook_url: str | None = None
+    """An organization webhook: each activity POSTs GitHub's deliveries here (none if None)."""
+    webhook_secret: str | None = None
+    """The hook's secret: deliveries are signed (`X-Hub-Signature-256`) only with one."""
+    webhook_fork_heads: bool = False
+    """PR heads are in forks: check runs and suites then list no `pull_requests`, as on GitHub."""
+    webhook_timeout: float = 10.0
+    """Seconds the receiver has to answer (GitHub's 10 s), then the delivery counts as failed."""
 
     def anchor(self) -> datetime:
         """The dataset's 'now', whole seconds, UTC."""

@@ -15,10 +15,9 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from ghsync.emulator.activity import apply_activity
 from ghsync.emulator.config import EmulatorConfig, FaultConfig
 from ghsync.emulator.gate import Gate
-from ghsync.emulator.server import build_app
+from ghsync.emulator.server import apply_and_prepare, build_app
 from ghsync.emulator.state import EmulatorState
 from ghsync.emulator.truth import repository_truth, summary
 
@@ -41,13 +40,17 @@ class Emulator:
     def api_url(self) -> str:
         return self.url
 
-    def _call(self, action: Callable[[], T]) -> T:
-        """Run `action` on the server's loop (directly when already on it)."""
+    def _here(self) -> bool:
+        """On the server's loop (or it is not running): nothing can be handed to it."""
         try:
             on_loop = asyncio.get_running_loop() is self._loop
         except RuntimeError:
             on_loop = False
-        if on_loop or not self._loop.is_running():
+        return on_loop or not self._loop.is_running()
+
+    def _call(self, action: Callable[[], T]) -> T:
+        """Run `action` on the server's loop (directly when already on it)."""
+        if self._here():
             return action()
 
         async def wrapped() -> T:
@@ -103,13 +106,28 @@ class Emulator:
         return self._call(lambda: repository_truth(self.state.world, owner, name))
 
     def activity(self, action: str, repo: str, number: int | None = None) -> dict[str, Any]:
-        """Change a pull request as a team would (see `activity.ACTIONS`)."""
+        """Change a pull request as a team would (see `activity.ACTIONS`) and send the webhook
+        deliveries it causes, as `POST /_emulator/activity` does. With a webhook, call it from
+        another thread than the server's; on the server's loop, `await activity_async(...)`."""
+        if self.state.webhooks.url is not None and self._here():
+            raise RuntimeError("webhook deliveries need the server's loop: use activity_async")
+        answer, deliveries = self._call(lambda: apply_and_prepare(self.state, action, repo, number))
+        if deliveries:
+            sending = self.state.webhooks.send(deliveries)
+            asyncio.run_coroutine_threadsafe(sending, self._loop).result()
+        return {**answer, "deliveries": [d.summary() for d in deliveries]}
 
-        def apply() -> dict[str, Any]:
-            pr = apply_activity(self.state.world, self.state.activity_rng, action, repo, number)
-            return {"number": pr["number"], "updatedAt": pr["updatedAt"], "state": pr["state"]}
+    async def activity_async(
+        self, action: str, repo: str, number: int | None = None
+    ) -> dict[str, Any]:
+        """`activity` on the server's own loop (an emulator of `started_emulator`)."""
+        answer, deliveries = apply_and_prepare(self.state, action, repo, number)
+        await self.state.webhooks.send(deliveries)
+        return {**answer, "deliveries": [d.summary() for d in deliveries]}
 
-        return self._call(apply)
+    def deliveries(self) -> list[dict[str, Any]]:
+        """The webhook deliveries sent so far: id, event, action, status (no bodies)."""
+        return self._call(lambda: [d.summary() for d in self.state.webhooks.sent.values()])
 
     def uninstall(self, installation_id: int) -> None:
         """Remove an app installation: its tokens answer 401, no new one can be minted."""

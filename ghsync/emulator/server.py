@@ -28,6 +28,7 @@ from ghsync.emulator.responses import bearer_token, json_response, unauthorized
 from ghsync.emulator.rest import add_rest_routes
 from ghsync.emulator.state import STATE, EmulatorState
 from ghsync.emulator.truth import repository_truth, summary
+from ghsync.emulator.webhooks import Delivery, activity_events, snapshot
 from ghsync.emulator.world import iso_epoch
 
 TIMEOUT_JSON = {
@@ -284,23 +285,53 @@ async def handle_token(request: web.Request) -> web.Response:
     return json_response({"remaining": budget.remaining, "reset_at": budget.reset_at})
 
 
+def apply_and_prepare(
+    state: EmulatorState, action: str, repo_name: str, number: int | None
+) -> tuple[dict[str, Any], list[Delivery]]:
+    """Apply an activity and prepare the webhook deliveries it causes (not yet sent: no await
+    between the change and its payloads, so concurrent activities never mix)."""
+    owner, _, name = repo_name.partition("/")
+    repo = state.world.find_repo(owner, name)
+    found = [p for p in repo["pullRequests"] if p["number"] == number] if repo else []
+    before = snapshot(found[0] if found and action != "open" else None)
+    pr = apply_activity(state.world, state.activity_rng, action, repo_name, number)
+    repo = pr["repository"]
+    events = activity_events(action, repo, pr, before, fork_heads=state.config.webhook_fork_heads)
+    deliveries = state.webhooks.prepare(events, repo["owner"]["databaseId"])
+    answer = {"number": pr["number"], "updatedAt": pr["updatedAt"], "state": pr["state"]}
+    return answer, deliveries
+
+
 async def handle_activity(request: web.Request) -> web.Response:
-    """POST {"repo": "o/n", "action": "touch", "number": 3} changes a pull request."""
+    """POST {"repo": "o/n", "action": "touch", "number": 3} changes a pull request and sends
+    the webhook deliveries it causes (awaited: the answer lists them with their statuses)."""
     state: EmulatorState = request.app[STATE]
     payload = await request.json()
     try:
-        pr = apply_activity(
-            state.world,
-            state.activity_rng,
-            payload.get("action", ""),
-            payload.get("repo", ""),
-            payload.get("number"),
+        answer, deliveries = apply_and_prepare(
+            state, payload.get("action", ""), payload.get("repo", ""), payload.get("number")
         )
     except ActivityError as error:
         return json_response({"message": str(error)}, 422)
-    return json_response(
-        {"number": pr["number"], "updatedAt": pr["updatedAt"], "state": pr["state"]}
-    )
+    await state.webhooks.send(deliveries)
+    return json_response({**answer, "deliveries": [d.summary() for d in deliveries]})
+
+
+async def handle_redeliver(request: web.Request) -> web.Response:
+    """POST {"id": "<guid>"}: send a stored delivery again, same GUID and body (GitHub's
+    Redeliver button)."""
+    state: EmulatorState = request.app[STATE]
+    payload = await request.json()
+    delivery = state.webhooks.sent.get(str(payload.get("id")))
+    if delivery is None:
+        return json_response({"message": "Not Found"}, 404)
+    await state.webhooks.send([delivery])
+    return json_response({"id": delivery.id, "event": delivery.event, "status": delivery.status})
+
+
+async def handle_deliveries(request: web.Request) -> web.Response:
+    state: EmulatorState = request.app[STATE]
+    return json_response([d.summary() for d in state.webhooks.sent.values()])
 
 
 async def handle_truth(request: web.Request) -> web.Response:
@@ -327,6 +358,8 @@ def build_app(state: EmulatorState) -> web.Application:
     app.router.add_route("*", "/_emulator/faults", handle_faults)
     app.router.add_post("/_emulator/token", handle_token)
     app.router.add_post("/_emulator/activity", handle_activity)
+    app.router.add_post("/_emulator/redeliver", handle_redeliver)
+    app.router.add_get("/_emulator/deliveries", handle_deliveries)
     app.router.add_get("/_emulator/truth/{owner}/{name}", handle_truth)
     app.router.add_get("/_emulator/summary", handle_summary)
     add_gate_routes(app)

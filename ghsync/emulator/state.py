@@ -14,6 +14,7 @@ from ghsync.emulator.apps import Apps
 from ghsync.emulator.config import EmulatorConfig
 from ghsync.emulator.dataset import build_world
 from ghsync.emulator.limits import Limits
+from ghsync.emulator.webhooks import Webhooks
 
 if TYPE_CHECKING:
     from ghsync.emulator.gate import Gate
@@ -34,6 +35,7 @@ class EmulatorState:
         self.stats: Counter[str] = Counter()
         self.points: Counter[str] = Counter()
         self.gate: Gate | None = None
+        self.webhooks = Webhooks(config.webhook_url, config.webhook_secret, config.webhook_timeout)
 
     def stats_snapshot(self) -> dict[str, Any]:
         """Counters for tests and benchmarks; tokens named `token-N`, never by value."""
