@@ -48,6 +48,7 @@ STOP_SIGNALS = {
     "worker": ((signal.SIGTERM, 5.0), (signal.SIGINT, 15.0)),
     "server": ((signal.SIGTERM, 15.0),),
     "emulator": ((signal.SIGINT, 15.0),),
+    "receiver": ((signal.SIGTERM, 15.0),),
 }
 
 
