@@ -65,6 +65,12 @@ def event_of(change: Change, received: datetime) -> Event:
     )
 
 
+async def post_event(client: PrefectClient, change: Change) -> None:
+    """Emit the change's event, received now; raises unless the server took it."""
+    event = event_of(change, datetime.now(UTC))
+    await client.request("POST", "/events", json=[event.model_dump(mode="json")])
+
+
 async def ci_heads_since(repos: list[str], since: datetime) -> dict[str, list[str]]:
     """The head commits named by the CI events of `repos` since `since`, by repository (a
     trigger's window collapses many into one run, which is told only the first)."""
@@ -121,8 +127,7 @@ def receiver_app(secret: str, max_body: int = MAX_BODY_BYTES) -> web.Application
     clients: list[PrefectClient] = []
 
     async def emit(change: Change) -> None:
-        event = event_of(change, datetime.now(UTC))
-        await clients[0].request("POST", "/events", json=[event.model_dump(mode="json")])
+        await post_event(clients[0], change)
 
     async def prefect_client(_: web.Application) -> AsyncIterator[None]:
         async with get_client() as client:
