@@ -247,6 +247,17 @@ def test_a_page_failing_inside_its_transaction_leaves_nothing(
     assert warehouse.query("SELECT count(*) FROM pull_requests").item() == 3
 
 
+def test_commit_heads_are_the_prs_headed_by_those_commits_in_any_state(
+    warehouse: Warehouse,
+) -> None:
+    merged = pr(2, state="MERGED", head_commit_id="C_2", merged_at=at(2))
+    other = pr(3, head_commit_id="C_3")
+    warehouse.upsert_page(page([pr(1, head_commit_id="C_1"), merged, other]))
+    found = warehouse.commit_heads(REPO, ["sha2", "sha1", "unknown"])
+    assert found == [PendingCheck(1, "C_1"), PendingCheck(2, "C_2")]
+    assert warehouse.commit_heads("acme/other", ["sha1"]) == []
+
+
 def test_sync_state_round_trips(warehouse: Warehouse) -> None:
     assert warehouse.read_sync_state(REPO) is None
     state = SyncState(
