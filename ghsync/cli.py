@@ -31,6 +31,7 @@ app = typer.Typer(
     help="Sync GitHub pull-request data into DuckDB.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode="markdown",  # a docstring's lines reflow to the terminal's width
 )
 app.add_typer(emulator_app, name="emulator")
 
