@@ -410,8 +410,13 @@ async def _repoll_ci(job: Repository, state: SyncState) -> None:
     settled), that of the open PRs updated in the last `ci_recheck_days` (re-runs of
     finished checks) and that of the commits CI webhooks named: GitHub moves no PR's
     updatedAt for any. All of it in the same requests; skipped while every token is below
-    the reserve (the due ones stay due)."""
+    the reserve (the due ones stay due, the named ones become due: no later run hears of
+    them again)."""
     if not _can_afford_checks():
+        if job.ci_shas:
+            named = await tasks.read_ci_heads_task(job.repo, None, job.ci_shas)
+            state = defer_ci(state, [head.number for head in named], named)
+            await tasks.save_state_task(job.repo, state)
         job.outcome.deferred_checks += sum(map(len, job.queued.values()))
         if due := ci_due(state, job.fetched):
             get_run_logger().warning(

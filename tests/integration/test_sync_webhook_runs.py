@@ -102,3 +102,27 @@ async def test_ci_events_since_the_trigger_name_the_commits_whose_ci_is_asked_ag
     assert [o.state for o in outcomes] == ["unchanged"]
     assert outcomes[0].ci_changed == 1  # the merged PR's check runs
     assert differences(db, truth) == {}
+
+
+async def test_commits_named_while_the_tokens_are_low_stay_due_for_the_next_run(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    db = tmp_path / "w.duckdb"
+    await sync_repos(repos=[REPO], db=str(db), days_back=None, ci_recheck_days=0)
+    number, sha = settled_merged_pr(emulator)
+    emulator.activity("rerun_checks", REPO, number)
+    emulator.activity("finish_checks", REPO, number)
+    truth = emulator.truth(REPO)
+    assert truth is not None
+    since = datetime.now(UTC)
+    await emit(ci_change(REPO, sha))
+    await stored(REPO, since, sha)
+
+    low = await sync_repos(
+        repos=[REPO], db=str(db), ci_recheck_days=0, events_since=since, check_run_reserve=5000
+    )
+    assert low[0].ci_changed == 0 and "check_runs" in differences(db, truth)
+    # A later run, told of no event, asks that commit's CI: it was kept due.
+    later = await sync_repos(repos=[REPO], db=str(db), ci_recheck_days=0)
+    assert later[0].ci_changed == 1
+    assert differences(db, truth) == {}
