@@ -414,8 +414,8 @@ async def _repoll_ci(job: Repository, state: SyncState) -> None:
     them again)."""
     if not _can_afford_checks():
         if job.ci_shas:
-            named = await tasks.read_ci_heads_task(job.repo, None, job.ci_shas)
-            state = defer_ci(state, [head.number for head in named], named)
+            heads = await tasks.read_ci_heads_task(job.repo, None, job.ci_shas)
+            state = defer_ci(state, [head.number for head in heads], heads)
             await tasks.save_state_task(job.repo, state)
         job.outcome.deferred_checks += sum(map(len, job.queued.values()))
         if due := ci_due(state, job.fetched):
