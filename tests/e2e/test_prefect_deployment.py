@@ -108,17 +108,26 @@ def assert_warehouse_equals_truth(stack: Stack) -> None:
 
 def assert_deployments(stack: Stack) -> None:
     deployments = {d["name"]: d for d in stack.api("/deployments/filter", {})}
-    assert set(deployments) == {"incremental", "backfill", "fan-out", "sync-repo"}
+    assert set(deployments) == {
+        "incremental",
+        "backfill",
+        "fan-out",
+        "sync-repo",
+        "on-github-event",
+    }
     incremental, backfill = deployments["incremental"], deployments["backfill"]
     assert [s["schedule"]["cron"] for s in incremental["schedules"]] == ["0 * * * *"]
     assert backfill["schedules"] == deployments["sync-repo"]["schedules"] == []
     assert backfill["parameters"]["full"] is True
     assert deployments["fan-out"]["parameters"]["fan_out"] == "sync-repos/sync-repo"
     assert deployments["sync-repo"]["parameters"] == {}  # its parent passes every parameter
+    webhook = deployments["on-github-event"]["parameters"]  # its trigger names the repository
+    assert (webhook["orgs"], webhook["repos"], webhook["known_only"]) == ([], [], True)
     for name, deployment in deployments.items():
         if name != "sync-repo":
-            assert deployment["parameters"]["orgs"] == [ORG]
             assert deployment["parameters"]["token_secret"] == SECRET_BLOCK
+        if name not in ("sync-repo", "on-github-event"):
+            assert deployment["parameters"]["orgs"] == [ORG]
         assert deployment["pull_steps"] == [
             {"prefect.deployments.steps.set_working_directory": {"directory": str(ROOT)}}
         ]

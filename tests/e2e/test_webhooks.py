@@ -184,6 +184,7 @@ def test_webhook_deliveries_sync_just_their_repositories(
         assert github_events(stack) == []
         ended_before = last_outcomes(stack)
 
+        emulator.reset_stats()  # from here: what the webhook runs cost
         labeled = pick(emulator, REPO_PR, "OPEN")
         merged = pick(emulator, REPO_CI, "MERGED")
         ci_row_before = pr_row(stack, REPO_CI, merged)
@@ -220,6 +221,9 @@ def test_webhook_deliveries_sync_just_their_repositories(
         runs = until("the webhook runs finished", all_finished, BOUND_SECONDS)
         stack.timings["last delivery to runs done"] = time.monotonic() - last_delivery
         assert all(run["state_type"] == "COMPLETED" for run in runs), runs
+        cost = emulator.stats()
+        ops = {k: v for k, v in cost["counters"].items() if k.startswith("op:")}
+        print(f"the webhook runs asked GitHub {ops}, points {cost['points']}")
         per_repo = sorted(run["parameters"]["repos"][0] for run in runs)
         assert per_repo == [REPO_PR, REPO_CI, REPO_BURST]  # the burst too: one run
         events = github_events(stack)

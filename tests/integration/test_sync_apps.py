@@ -101,7 +101,10 @@ async def test_tokens_expiring_every_two_seconds_are_renewed_without_a_failure(
     monkeypatch: pytest.MonkeyPatch, prefect_server: str, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("GITHUB_APP_INSTALLATION_IDS", "11")
-    slow = FaultConfig(latency_ms=150)
+    # A repository's pages are asked one after another (each needs the last one's cursor):
+    # 8 pages of 800 ms take 6.4 s at least, so 2-second tokens must be renewed 3 times or
+    # more, however fast the machine (a shorter latency let a quick run need fewer).
+    slow = FaultConfig(latency_ms=800)
     with as_app(monkeypatch, with_pat=False, token_seconds=2, faults=slow, prs=40) as emulator:
         outcomes = await sync_repos(
             repos=REPOS, days_back=None, db=str(tmp_path / "w.duckdb"), page_size=5
