@@ -5,6 +5,7 @@ build copies into the wheel (package data), so `importlib.resources` finds them 
     migrations/NNN_name.sql  schema migrations, applied once each in version order
     views/<view>.sql         one `CREATE OR REPLACE VIEW <view>` per file, re-created on migrate
     statements/<name>.sql    the statements ghsync/warehouse.py runs
+    report/<name>.sql        the queries of `ghsync report` (ghsync/report.py)
     examples/NN_name.sql     example questions (first line: `-- the question`), shown by the demo
     ai_rules.csv             the AI-detection rules (see warehouse/README.md)
 """
@@ -52,6 +53,12 @@ def _sql_files(folder: str) -> list[Traversable]:
 def read_statement(name: str) -> str:
     """The text of `statements/<name>.sql`."""
     return _root().joinpath("statements", f"{name}.sql").read_text(encoding="utf-8")
+
+
+@cache
+def read_report_query(name: str) -> str:
+    """The text of `report/<name>.sql`."""
+    return _root().joinpath("report", f"{name}.sql").read_text(encoding="utf-8")
 
 
 def list_migrations() -> list[Migration]:

@@ -297,11 +297,11 @@ class Warehouse:
         with self._errors_named():
             return [statement.query for statement in self._con.extract_statements(sql)]
 
-    def query(self, sql: str) -> pl.DataFrame:
-        """Run any SQL and return its result (a frame without columns for a statement without
-        one; with several statements, the last one's)."""
+    def query(self, sql: str, parameters: dict[str, object] | None = None) -> pl.DataFrame:
+        """Run any SQL, with `parameters` bound to its `$name`s, and return its result (a frame
+        without columns for a statement without one; with several statements, the last one's)."""
         with self._errors_named():
-            relation = self._con.sql(sql)
+            relation = self._con.sql(sql, params=parameters)
             result: pl.DataFrame = relation.pl() if relation is not None else pl.DataFrame()
             return result
 
