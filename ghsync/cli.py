@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import Callable
 from contextlib import AbstractContextManager
+from datetime import UTC, datetime
 from importlib.metadata import version
+from pathlib import Path
 from typing import Annotated
 
 import polars as pl
@@ -13,13 +16,20 @@ import typer
 
 from ghsync.config import DEFAULT_OPTIONS, Settings, SyncOptions
 from ghsync.emulator_cli import emulator_app
-from ghsync.errors import ConfigError, GhsyncError, WarehouseError
+from ghsync.errors import (
+    ConfigError,
+    DatabaseCorrupt,
+    DatabasePathError,
+    GhsyncError,
+    WarehouseError,
+)
 from ghsync.filelock import anyone_present, runs_path
 from ghsync.github.apps import app_credentials
 from ghsync.github.client import check_tokens
 from ghsync.github.credentials import Credential
 from ghsync.github.tokens import TokenState, TokenStatus, tokens_from_settings
 from ghsync.lake import Lake, Location, parse_location
+from ghsync.report import DEFAULT_WEEKS, write_report
 from ghsync.warehouse import Warehouse
 from ghsync.webhooks import MAX_BODY_BYTES
 from ghsync.writer import reading
@@ -306,6 +316,48 @@ def sql_command(
         raise typer.Exit(1) from error
 
 
+@app.command("report")
+def report_command(
+    db: Annotated[str | None, typer.Option(help=DB_HELP, show_default=False)] = None,
+    repo: Annotated[
+        list[str] | None, typer.Option("--repo", help="Only this OWNER/REPO (repeatable).")
+    ] = None,
+    org: Annotated[
+        list[str] | None, typer.Option("--org", help="Only the repositories of ORG (repeatable).")
+    ] = None,
+    weeks: Annotated[
+        int, typer.Option("--weeks", min=1, help="The ISO weeks shown, ending with this one.")
+    ] = DEFAULT_WEEKS,
+    out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path(
+        "report.html"
+    ),
+) -> None:
+    """Write one self-contained HTML page of the team's trends over the last weeks, per
+    repository and for all together: PRs opened and merged, cycle time, time to first review,
+    PRs waiting for review, review load, CI failures and flaky checks, AI-assisted share, and
+    how fresh the data is. The warehouse is opened read-only; every figure is a query of
+    warehouse/report/."""
+    path = _location(db)
+    try:
+        write_report(
+            path,
+            out,
+            repos=repo or [],
+            orgs=org or [],
+            weeks=weeks,
+            now=datetime.now(UTC),
+            on_wait=_waiting_message(path),
+        )
+    except (ConfigError, DatabasePathError, DatabaseCorrupt) as error:  # no such warehouse
+        raise _bad_input(str(error)) from error
+    except WarehouseError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from error
+    except OSError as error:  # the output cannot be written
+        raise _bad_input(f"cannot write {out}: {error.strerror or error}") from error
+    typer.echo(f"wrote {out}")
+
+
 def _sql_text(query: str | None, file: typer.FileText | None) -> str:
     """The SQL to run: the argument, stdin for `-`, or the file of `-f`."""
     if query is not None and file is not None:
@@ -337,11 +389,14 @@ def _location(db: str | None) -> Location:
 
 def _reading(path: Location) -> AbstractContextManager[Warehouse]:
     """The warehouse opened read-only, after the sync writing it hands it back (said once)."""
+    return reading(path, _waiting_message(path))
 
+
+def _waiting_message(path: Location) -> Callable[[], None]:
     def waiting() -> None:
         typer.echo(f"waiting for the sync writing {path} ...", err=True)
 
-    return reading(path, waiting)
+    return waiting
 
 
 def _print_table(result: pl.DataFrame) -> None:
