@@ -55,6 +55,7 @@ from ghsync.outcome import (
     total_line,
 )
 from ghsync.records import PageCounts, check_run_frames, map_repositories, page_frames
+from ghsync.report import Report, headline_markdown, load_report, write_report
 from ghsync.scoped import scoped
 from ghsync.session import (
     advance_session,
@@ -110,6 +111,7 @@ __all__ = [
     "RepoNotFound",
     "RepoOutcome",
     "RepoStatus",
+    "Report",
     "ReposFailed",
     "RetriableError",
     "Settings",
@@ -142,11 +144,13 @@ __all__ = [
     "file_lock",
     "first_page_size",
     "head_commit_id",
+    "headline_markdown",
     "incomplete",
     "list_examples",
     "list_org_repos",
     "listener",
     "listening",
+    "load_report",
     "lock_path",
     "map_repositories",
     "mask_token",
@@ -176,4 +180,5 @@ __all__ = [
     "total_line",
     "unsettled",
     "validate_repo_names",
+    "write_report",
 ]

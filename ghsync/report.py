@@ -2,8 +2,8 @@
 
 Every figure is a query of `warehouse/report/*.sql` over the warehouse's views, its parameters
 bound (`$repos`, `$since`, `$now`); this module only picks the repositories, reshapes the
-answers for the charts and writes the page. Charts are Vega-Lite (altair) rendered to inline
-SVG by vl-convert, with no data or font fetched, so the page opens offline.
+answers for the charts and writes the page. The charts (ghsync/charts.py) are inline SVG, so
+the page opens offline.
 
     report = load_report(warehouse, repos=[], orgs=["acme"], weeks=12, now=now)
     html = render_html(report)            # or: write_report(location, out, ...) for both
@@ -20,9 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import altair as alt
 import polars as pl
-import vl_convert
 
 from ghsync.errors import ConfigError
 from ghsync.lake import Location
@@ -59,6 +57,11 @@ class Report:
     since: datetime
     now: datetime
     frames: dict[str, pl.DataFrame]
+
+    @property
+    def iso_weeks(self) -> list[str]:
+        """The report's weeks, `2026-W49` ..., oldest first."""
+        return [(self.since + timedelta(weeks=i)).strftime("%G-W%V") for i in range(self.weeks)]
 
     def scoped(self, section: str, repo: str | None) -> pl.DataFrame:
         """The rows of `section` for one repository, or (None) for all of them together."""
@@ -160,7 +163,10 @@ def _scope_name(repo: str | None) -> str:
 
 # --- headlines -----------------------------------------------------------------------------
 
-_HEADLINES: list[tuple[str, str, Callable[[Any], str]]] = [
+Column = tuple[str, str, Callable[[Any], str]]
+"""A column of a table shown: its header, the frame's column, how a value is written."""
+
+_HEADLINES: list[Column] = [
     ("merged (last 7 days)", "prs_merged", str),
     ("median cycle time", "p50_cycle_time_hours", _hours),
     ("median time to first review", "p50_first_review_hours", _hours),
@@ -189,90 +195,18 @@ def _markdown_row(cells: Sequence[str]) -> str:
     return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
 
-# --- charts --------------------------------------------------------------------------------
-
-
-def _svg(chart: alt.TopLevelMixin) -> str:
-    """The chart as SVG text: its data inline, no URL allowed, the system's sans-serif font."""
-    spec = chart.configure(font="sans-serif").to_dict()
-    svg: str = vl_convert.vegalite_to_svg(spec, allowed_base_urls=[])
-    return svg
-
-
-def _week_axis(report: Report) -> alt.X:
-    weeks = [(report.since + timedelta(weeks=i)).strftime("%G-W%V") for i in range(report.weeks)]
-    return alt.X(
-        "iso_week:O",
-        title="ISO week",
-        scale=alt.Scale(domain=weeks),
-        axis=alt.Axis(labelAngle=-45),
-    )
-
-
 def _empty(message: str) -> str:
     return f'<p class="empty">{html.escape(message)}</p>'
 
 
 def _columns(frame: pl.DataFrame, series: dict[str, str]) -> pl.DataFrame:
     """The columns `series` (column -> legend label) of a weekly frame, as (iso_week, series,
-    value) rows."""
+    value) rows for `charts.weekly_chart`."""
     long = frame.unpivot(on=list(series), index="iso_week", variable_name="series")
     return long.with_columns(pl.col("series").replace_strict(series))
 
 
-def _series_chart(
-    report: Report,
-    long: pl.DataFrame,
-    *,
-    title: str,
-    unit: str,
-    mark: str,
-    percent: bool = False,
-) -> str | None:
-    """A chart of (iso_week, series, value) rows per week, bars side by side or lines (values
-    shares of 1 when `percent`); None when every value is null or zero (nothing to show)."""
-    long = long.drop_nulls("value")
-    if long.filter(pl.col("value") != 0).is_empty():
-        return None
-    order = long["series"].unique(maintain_order=True).to_list()
-    base = alt.Chart(long, title=title)
-    y = alt.Y("value:Q", title=unit, axis=alt.Axis(format="%") if percent else alt.Axis())
-    color = alt.Color("series:N", title=None, sort=order)
-    encoded = (
-        base.mark_bar().encode(xOffset=alt.XOffset("series:N", sort=order))
-        if mark == "bar"
-        else base.mark_line(point=True)
-    )
-    chart = encoded.encode(
-        _week_axis(report), y, color, tooltip=["iso_week:O", "series:N", "value:Q"]
-    )
-    return _svg(chart.properties(width=560, height=200))
-
-
-def _review_load_chart(frame: pl.DataFrame) -> str | None:
-    top = frame.head(TOP_REVIEWERS)
-    if top.is_empty():
-        return None
-    chart = (
-        alt.Chart(top.select("reviewer", "reviews"))
-        .mark_bar()
-        .encode(
-            alt.X("reviews:Q", title="peer reviews submitted (reviews)"),
-            alt.Y("reviewer:N", title="reviewer", sort="-x"),
-            tooltip=["reviewer:N", "reviews:Q"],
-        )
-        .properties(
-            title=f"Review load: peer reviews per reviewer (top {TOP_REVIEWERS})",
-            width=480,
-            height=alt.Step(16),
-        )
-    )
-    return _svg(chart)
-
-
 # --- tables --------------------------------------------------------------------------------
-
-Column = tuple[str, str, Callable[[Any], str]]
 
 
 def _table(frame: pl.DataFrame, columns: Sequence[Column], *, empty: str) -> str:
@@ -317,7 +251,6 @@ _FRESHNESS: list[Column] = [
     ("head commits whose CI is still to fetch", "ci_to_fetch", str),
     ("open PRs with CI not settled", "open_prs_ci_pending", str),
 ]
-_HEADLINE_COLUMNS: list[Column] = [(title, col, fmt) for title, col, fmt in _HEADLINES]
 
 
 # --- the page ------------------------------------------------------------------------------
@@ -366,17 +299,20 @@ def render_html(report: Report) -> str:
 
 
 def _section(report: Report, scope: str | None, anchor: str) -> str:
+    from ghsync import charts  # altair takes 0.4 s to import: only when a page is drawn
+
     weekly = report.scoped("weekly_prs", scope)
+    reviewers = report.scoped("review_load", scope).head(TOP_REVIEWERS)
     ci = report.scoped("weekly_ci", scope)
     ai = report.scoped("ai_share", scope).select("iso_week", series="tool", value="share")
     parts = [
         f'<section id="{anchor}"><h2>{html.escape(_scope_name(scope))}</h2>',
         "<h3>Headlines</h3>",
-        _table(report.scoped("headlines", scope), _HEADLINE_COLUMNS, empty="No figures."),
+        _table(report.scoped("headlines", scope), _HEADLINES, empty="No figures."),
         _chart_or_empty(
-            _series_chart(
-                report,
+            charts.weekly_chart(
                 _columns(weekly, {"prs_opened": "opened", "prs_merged": "merged"}),
+                report.iso_weeks,
                 title="PRs opened and merged per week",
                 unit="PRs",
                 mark="bar",
@@ -384,9 +320,9 @@ def _section(report: Report, scope: str | None, anchor: str) -> str:
             "No PR opened or merged in these weeks.",
         ),
         _chart_or_empty(
-            _series_chart(
-                report,
+            charts.weekly_chart(
                 _columns(weekly, {"p50_cycle_time_hours": "p50", "p90_cycle_time_hours": "p90"}),
+                report.iso_weeks,
                 title="Cycle time (created -> merged) of the PRs merged each week",
                 unit="hours",
                 mark="line",
@@ -394,11 +330,11 @@ def _section(report: Report, scope: str | None, anchor: str) -> str:
             "No PR merged in these weeks: no cycle time.",
         ),
         _chart_or_empty(
-            _series_chart(
-                report,
+            charts.weekly_chart(
                 _columns(
                     weekly, {"p50_first_review_hours": "p50", "p90_first_review_hours": "p90"}
                 ),
+                report.iso_weeks,
                 title="Time to first peer review of the PRs opened each week",
                 unit="hours",
                 mark="line",
@@ -412,13 +348,21 @@ def _section(report: Report, scope: str | None, anchor: str) -> str:
             empty="No open PR is waiting for a first review.",
         ),
         _chart_or_empty(
-            _review_load_chart(report.scoped("review_load", scope)),
+            None
+            if reviewers.is_empty()
+            else charts.ranking_chart(
+                reviewers,
+                "reviewer",
+                "reviews",
+                title=f"Review load: peer reviews submitted per reviewer (top {TOP_REVIEWERS})",
+                unit="reviews",
+            ),
             "No peer review submitted in these weeks.",
         ),
         _chart_or_empty(
-            _series_chart(
-                report,
+            charts.weekly_chart(
                 _columns(ci, {"ci_failure_rate": "failed"}),
+                report.iso_weeks,
                 title="CI: failed share of the completed check runs per week",
                 unit="% of completed check runs",
                 mark="line",
@@ -433,9 +377,9 @@ def _section(report: Report, scope: str | None, anchor: str) -> str:
             empty="No check both failed and passed on one head commit in these weeks.",
         ),
         _chart_or_empty(
-            _series_chart(
-                report,
+            charts.weekly_chart(
                 ai,
+                report.iso_weeks,
                 title="AI-assisted share of the PRs merged each week, by tool",
                 unit="% of merged PRs",
                 mark="bar",
