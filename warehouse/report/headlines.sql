@@ -21,7 +21,9 @@ opened AS (
     GROUP BY GROUPING SETS ((repo), ())
 ),
 ci AS (
-    SELECT repo, count(*) FILTER (WHERE outcome = 'FAILURE') / count(*) AS ci_failure_rate
+    SELECT
+        repo,
+        count(*) FILTER (WHERE outcome = 'FAILURE') / nullif(count(*), 0) AS ci_failure_rate
     FROM check_run_outcomes
     WHERE list_contains($repos, repo)
       AND outcome <> 'PENDING'
