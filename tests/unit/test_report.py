@@ -192,6 +192,10 @@ def test_the_page_escapes_the_data_and_shows_every_section(report: Report) -> No
         ("repo-2", QUIET),
     ]
     assert "Generated at 2025-01-17 12:00 UTC" in page_html
+    # self-contained: no script, stylesheet, font or image to fetch; URLs only SVG's namespaces
+    assert not re.search(r"<script|<link|<img|@font-face|@import|url\(", page_html)
+    urls = set(re.findall(r"https?://[^\s\"'<>]+", page_html))
+    assert urls == {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
     for chart in ("PRs opened and merged per week", "Cycle time", "Review load", "CI: failed"):
         assert chart in section(page_html, REPO)
 
