@@ -34,6 +34,7 @@ from ghsync.warehouse import Warehouse
 from ghsync.webhooks import MAX_BODY_BYTES
 from ghsync.writer import reading
 
+REPORT_OUT = Path("report.html")
 DB_HELP = "Warehouse: a DuckDB file, or a DuckLake location (ducklake:...) [default: GHSYNC_DB]."
 
 app = typer.Typer(
@@ -328,9 +329,7 @@ def report_command(
     weeks: Annotated[
         int, typer.Option("--weeks", min=1, help="The ISO weeks shown, ending with this one.")
     ] = DEFAULT_WEEKS,
-    out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path(
-        "report.html"
-    ),
+    out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = REPORT_OUT,
 ) -> None:
     """Write one self-contained HTML page of the team's trends over the last weeks, per
     repository and for all together: PRs opened and merged, cycle time, time to first review,

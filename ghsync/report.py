@@ -33,6 +33,8 @@ DEFAULT_WEEKS = 12
 TOP_REVIEWERS = 15
 """The busiest reviewers a review-load chart shows."""
 
+_LISTS = ("flaky_checks", "waiting_for_review", "freshness")
+"""The queries that list rows of each repository and have no rows of all of them together."""
 _SECTIONS = (
     "weekly_prs",
     "weekly_ci",
@@ -66,7 +68,7 @@ class Report:
     def scoped(self, section: str, repo: str | None) -> pl.DataFrame:
         """The rows of `section` for one repository, or (None) for all of them together."""
         frame = self.frames[section]
-        if section in ("flaky_checks", "waiting_for_review", "freshness"):  # no total rows
+        if section in _LISTS:
             return frame if repo is None else frame.filter(pl.col("repo") == repo)
         column = pl.col("repo")
         return frame.filter(column.is_null() if repo is None else column == repo)
@@ -90,9 +92,9 @@ def select_repos(known: Sequence[str], repos: Sequence[str], orgs: Sequence[str]
 
 def first_week(now: datetime, weeks: int) -> datetime:
     """Monday 00:00 UTC of the first of the `weeks` ISO weeks ending with the week of `now`."""
-    day = now.astimezone(UTC).date() - timedelta(days=now.astimezone(UTC).weekday())
-    monday = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return monday - timedelta(weeks=weeks - 1)
+    utc = now.astimezone(UTC)
+    midnight = utc.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight - timedelta(days=utc.weekday(), weeks=weeks - 1)
 
 
 def load_report(
@@ -107,6 +109,8 @@ def load_report(
     `weeks` ISO weeks ending with the week of `now` (timezone-aware)."""
     if weeks < 1:
         raise ConfigError(f"--weeks must be 1 or more, not {weeks}")
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")  # a naive one would be read as UTC
     known = warehouse.query(read_report_query("repositories"))["repo"].to_list()
     chosen = select_repos(known, repos, orgs)
     since = first_week(now, weeks)
@@ -116,9 +120,9 @@ def load_report(
 
 
 def _run(warehouse: Warehouse, name: str, parameters: dict[str, object]) -> pl.DataFrame:
-    """One report query, given the parameters it names (DuckDB refuses any other)."""
+    """One report query, given the parameters its code names (DuckDB refuses any other)."""
     sql = read_report_query(name)
-    named = set(re.findall(r"\$(\w+)", sql))
+    named = set(re.findall(r"\$(\w+)", re.sub(r"--[^\n]*", "", sql)))
     return warehouse.query(sql, {key: parameters[key] for key in named})
 
 
