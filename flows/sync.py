@@ -135,8 +135,11 @@ async def sync_repos(
         ci_shas = await ci_heads_since(names, events_since) if events_since else {}
         sources = {"db": db, "token_secret": token_secret, "app_key_secret": app_key_secret}
         outcomes = await _outcomes(metas, plan, sources | dataclasses.asdict(options), ci_shas)
-        if metadata is None:  # a fan-out's child leaves the upkeep to its parent
+        if metadata is None:  # a fan-out's child leaves the upkeep and report to its parent
             await tasks.compact_task()
+            reported = [o.repo for o in outcomes if o.state != RepoStatus.NOT_FOUND]
+            if reported:
+                await tasks.report_task(reported, settings.report)
         await _summarized(runtime, outcomes)
     if failed := {o.repo: o.error or "failed" for o in outcomes if o.state == RepoStatus.FAILED}:
         raise ReposFailed(failed)

@@ -5,11 +5,14 @@ pages of PRs) for a key nobody uses.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TypeVar, cast
 
 from prefect import get_run_logger, task
+from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
@@ -18,6 +21,7 @@ from flows.runtime import current
 from ghsync import (
     CheckRunBatches,
     CommitChecks,
+    GhsyncError,
     PageCounts,
     PendingCheck,
     PullRequestNode,
@@ -28,11 +32,14 @@ from ghsync import (
     check_repos,
     check_run_frames,
     ci_recheck_since,
+    headline_markdown,
     list_org_repos,
+    load_report,
     map_repositories,
     needs_run,
     page_frames,
     parse_time,
+    render_html,
 )
 
 T = TypeVar("T")
@@ -133,6 +140,28 @@ async def load_ci_task(
     frames = check_run_frames(repo, heads, commits)
     changed = await in_warehouse(lambda warehouse: warehouse.replace_check_runs(frames, state))
     return frames.children["check_runs"].height, changed
+
+
+@task(name="report", cache_policy=NO_CACHE)
+async def report_task(repos: list[str], out: Path | None) -> None:
+    """The run's repositories' headline figures as the `ghsync-headlines` artifact, and the
+    HTML report (`ghsync report`'s page) written to `out` when given (GHSYNC_REPORT). A report
+    that cannot be made is a warning: the sync it follows did its work."""
+    log = get_run_logger()
+    now = datetime.now(UTC)
+    try:
+        report = await in_warehouse(lambda warehouse: load_report(warehouse, repos=repos, now=now))
+        await acreate_markdown_artifact(
+            markdown=headline_markdown(report),
+            key="ghsync-headlines",
+            description="The week's headline figures of the synced repositories",
+        )
+        if out is not None:
+            page = await asyncio.to_thread(render_html, report)
+            out.write_text(page, encoding="utf-8")
+            log.info("report of %d repositories written to %s", len(report.repos), out)
+    except (GhsyncError, OSError) as error:
+        log.warning("no report: %s", error)
 
 
 @task(name="compact-warehouse", cache_policy=NO_CACHE)

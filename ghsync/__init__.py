@@ -55,7 +55,7 @@ from ghsync.outcome import (
     total_line,
 )
 from ghsync.records import PageCounts, check_run_frames, map_repositories, page_frames
-from ghsync.report import Report, headline_markdown, load_report, write_report
+from ghsync.report import Report, headline_markdown, load_report, render_html, write_report
 from ghsync.scoped import scoped
 from ghsync.session import (
     advance_session,
@@ -167,6 +167,7 @@ __all__ = [
     "presence",
     "receiver",
     "recorded_outcome",
+    "render_html",
     "resume_session",
     "route_logs",
     "runs_path",

@@ -22,8 +22,9 @@ DEFAULT_DB = Path("warehouse/ghsync.duckdb")
 class Settings(BaseSettings):
     """Environment contract (DESIGN.md): GITHUB_TOKENS, GITHUB_TOKEN, GITHUB_GRAPHQL_URL,
     GITHUB_API_URL, GHSYNC_DB, and a GitHub App's GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY (or
-    GITHUB_APP_PRIVATE_KEY_PATH), GITHUB_APP_INSTALLATION_IDS; GITHUB_WEBHOOK_SECRET. Tokens, the
-    key and the secret are SecretStr so a repr or log never shows them."""
+    GITHUB_APP_PRIVATE_KEY_PATH), GITHUB_APP_INSTALLATION_IDS; GITHUB_WEBHOOK_SECRET;
+    GHSYNC_REPORT. Tokens, the key and the secret are SecretStr so a repr or log never shows
+    them."""
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
@@ -64,6 +65,10 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("GITHUB_WEBHOOK_SECRET", "github_webhook_secret"),
     )
     """The secret GitHub signs webhook deliveries with (`ghsync webhook serve`)."""
+    report: Path | None = Field(
+        default=None, validation_alias=AliasChoices("GHSYNC_REPORT", "report")
+    )
+    """Where a sync writes the HTML report (`ghsync report`'s page) after it ends; unset: none."""
 
     @property
     def location(self) -> Location:
