@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prefect.client.orchestration import get_client
@@ -51,7 +52,10 @@ async def stored(repo: str, since: datetime, sha: str, timeout: float = 60.0) ->
         await asyncio.sleep(0.2)
 
 
-def settled_merged_pr(emulator: Emulator) -> tuple[int, str]:
+async def merged_pr_ci_rerun(emulator: Emulator, db: Path) -> tuple[str, dict[str, Any]]:
+    """Sync REPO into `db`, then re-run and finish the CI of a merged PR whose CI had settled
+    (nothing a sync re-polls by itself); that PR's head commit and GitHub's truth after."""
+    await sync_repos(repos=[REPO], db=str(db), days_back=None, ci_recheck_days=0)
     truth = emulator.truth(REPO)
     assert truth is not None
     pr = next(
@@ -59,7 +63,11 @@ def settled_merged_pr(emulator: Emulator) -> tuple[int, str]:
         for pr in truth["pullRequests"]
         if pr["state"] == "MERGED" and pr["checkRuns"] and not ci_running(pr)
     )
-    return int(pr["number"]), str(pr["headRefOid"])
+    emulator.activity("rerun_checks", REPO, pr["number"])
+    emulator.activity("finish_checks", REPO, pr["number"])
+    after = emulator.truth(REPO)
+    assert after is not None
+    return str(pr["headRefOid"]), after
 
 
 async def test_known_only_syncs_only_repositories_synced_before(
@@ -77,12 +85,7 @@ async def test_ci_events_since_the_trigger_name_the_commits_whose_ci_is_asked_ag
     emulator: Emulator, tmp_path: Path
 ) -> None:
     db = tmp_path / "w.duckdb"
-    await sync_repos(repos=[REPO], db=str(db), days_back=None, ci_recheck_days=0)
-    number, sha = settled_merged_pr(emulator)
-    emulator.activity("rerun_checks", REPO, number)
-    emulator.activity("finish_checks", REPO, number)
-    truth = emulator.truth(REPO)
-    assert truth is not None
+    sha, truth = await merged_pr_ci_rerun(emulator, db)
 
     # Without the event nothing tells the sync: the re-run stays missing.
     await sync_repos(repos=[REPO], db=str(db), ci_recheck_days=0)
@@ -108,12 +111,7 @@ async def test_commits_named_while_the_tokens_are_low_stay_due_for_the_next_run(
     emulator: Emulator, tmp_path: Path
 ) -> None:
     db = tmp_path / "w.duckdb"
-    await sync_repos(repos=[REPO], db=str(db), days_back=None, ci_recheck_days=0)
-    number, sha = settled_merged_pr(emulator)
-    emulator.activity("rerun_checks", REPO, number)
-    emulator.activity("finish_checks", REPO, number)
-    truth = emulator.truth(REPO)
-    assert truth is not None
+    sha, truth = await merged_pr_ci_rerun(emulator, db)
     since = datetime.now(UTC)
     await emit(ci_change(REPO, sha))
     await stored(REPO, since, sha)

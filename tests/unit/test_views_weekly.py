@@ -14,44 +14,20 @@ PR 1 carries an AI marker. Check runs in W02: PR 1 failed, PR 2 passed twice, PR
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from ghsync.warehouse import Warehouse
-from tests.unit.warehouse_rows import T0, at, check_run, page, pr, review
+from tests.unit.warehouse_rows import T0, fortnight
 
 
 @pytest.fixture(params=["UTC", "Asia/Tokyo"], ids=["session-utc", "session-tokyo"])
 def warehouse(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Warehouse]:
     """The fortnight loaded; weeks must not depend on the session's time zone."""
     warehouse = Warehouse.open(tmp_path / "w.duckdb")
-    merged = {"state": "MERGED"}
-    warehouse.upsert_page(
-        page(
-            [
-                pr(1, merged_at=at(10), body="Generated with Claude Code", **merged),
-                pr(2, created_at=at(25), merged_at=at(45), **merged),
-                pr(3, created_at=at(48), author_login="bob"),
-                pr(4, created_at=at(158), merged_at=at(160), **merged),
-                pr(5, created_at=at(192), merged_at=at(232), author_login="bob", **merged),
-                pr(6, created_at=datetime(2024, 12, 31, 12, tzinfo=UTC), author_login="dave"),
-            ],
-            reviews=[
-                review(1, "alice", "COMMENTED", at(0.5)),
-                review(1, "bob", "APPROVED", at(1)),
-                review(2, "bob", "APPROVED", at(28)),
-                review(5, "carol", "APPROVED", at(197)),
-            ],
-            check_runs=[
-                check_run(1, 1, "test", "FAILURE"),
-                check_run(2, 2, "test", "SUCCESS", started_at=at(25), completed_at=at(25.1)),
-                check_run(2, 3, "lint", "SUCCESS", started_at=at(25), completed_at=at(25.1)),
-                check_run(3, 4, "test", None, started_at=at(48)),
-            ],
-        )
-    )
+    warehouse.upsert_page(fortnight())
     warehouse.query(f"SET TimeZone = '{request.param}'")
     yield warehouse
     warehouse.close()

@@ -124,3 +124,32 @@ def page(
 
 def _frame(table: str, rows: Sequence[Row]) -> pl.DataFrame:
     return pl.DataFrame(list(rows), schema=CHILD_SCHEMAS[table])
+
+
+def fortnight(*more_check_runs: Row) -> PageFrames:
+    """The hand-made fortnight of weeks 2025-W02 and W03 (tests/unit/test_views_weekly.py's
+    docstring draws it), with `more_check_runs`."""
+    merged = {"state": "MERGED"}
+    return page(
+        [
+            pr(1, merged_at=at(10), body="Generated with Claude Code", **merged),
+            pr(2, created_at=at(25), merged_at=at(45), **merged),
+            pr(3, created_at=at(48), author_login="bob"),
+            pr(4, created_at=at(158), merged_at=at(160), **merged),
+            pr(5, created_at=at(192), merged_at=at(232), author_login="bob", **merged),
+            pr(6, created_at=datetime(2024, 12, 31, 12, tzinfo=UTC), author_login="dave"),
+        ],
+        reviews=[
+            review(1, "alice", "COMMENTED", at(0.5)),
+            review(1, "bob", "APPROVED", at(1)),
+            review(2, "bob", "APPROVED", at(28)),
+            review(5, "carol", "APPROVED", at(197)),
+        ],
+        check_runs=[
+            check_run(1, 1, "test", "FAILURE"),
+            check_run(2, 2, "test", "SUCCESS", started_at=at(25), completed_at=at(25.1)),
+            check_run(2, 3, "lint", "SUCCESS", started_at=at(25), completed_at=at(25.1)),
+            check_run(3, 4, "test", None, started_at=at(48)),
+            *more_check_runs,
+        ],
+    )
