@@ -12,6 +12,7 @@ GitHub only then, with 503 when it could not.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -30,7 +31,16 @@ from prefect.events.filters import (
 from prefect.settings import get_current_settings
 
 from flows.secrets import secret_value
-from ghsync import MAX_BODY_BYTES, Change, ConfigError, Kind, Settings, receiver
+from ghsync import (
+    MAX_BODY_BYTES,
+    RECEIVER_LOGGER,
+    Change,
+    ConfigError,
+    Kind,
+    RedactingFilter,
+    Settings,
+    receiver,
+)
 
 RESOURCE_PREFIX = "github.repository."
 REPO_LABEL = "github.repo"
@@ -139,12 +149,26 @@ def receiver_app(secret: str, max_body: int = MAX_BODY_BYTES) -> web.Application
     return app
 
 
+def _log_deliveries(secret: str) -> None:
+    """The receiver's log (ghsync.webhooks) on stderr, with times; the secret, should a line
+    ever hold it, masked."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler.addFilter(RedactingFilter(lambda: [secret]))
+    logger = logging.getLogger(RECEIVER_LOGGER)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
 def serve(
     host: str, port: int, secret_block: str | None, max_body: int, say: Callable[[str], Any]
 ) -> None:
     """`ghsync webhook serve`: checks, then receives until SIGINT or SIGTERM (aiohttp's
-    graceful stop); `say` tells where, once it listens."""
-    app = receiver_app(asyncio.run(checked_secret(secret_block)), max_body)
+    graceful stop); `say` tells where, once it listens. A line per delivery on stderr."""
+    secret = asyncio.run(checked_secret(secret_block))
+    _log_deliveries(secret)
+    app = receiver_app(secret, max_body)
     listening = (
         f"receiving GitHub webhooks on http://{host}:{port}/webhook for {_api_url()} "
         "(health: /health); Ctrl-C stops it"

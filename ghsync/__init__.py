@@ -45,7 +45,7 @@ from ghsync.github.tokens import (
 from ghsync.interrupts import EXIT_CODE as INTERRUPTED_EXIT_CODE
 from ghsync.interrupts import Interrupted, Interrupts
 from ghsync.lake import Lake, Location, parse_location
-from ghsync.log import mask_token, token_fingerprint
+from ghsync.log import RedactingFilter, mask_token, token_fingerprint
 from ghsync.nodes import CommitChecks, PullRequestNode, head_commit_id
 from ghsync.outcome import (
     RepoOutcome,
@@ -75,7 +75,7 @@ from ghsync.state import RepoStatus, SyncState
 from ghsync.terminal import Display, display_for, new_log_file, route_logs
 from ghsync.timestamps import parse_time
 from ghsync.warehouse import Warehouse, check_writable
-from ghsync.webhooks import MAX_BODY_BYTES, Change, Kind, receiver
+from ghsync.webhooks import MAX_BODY_BYTES, RECEIVER_LOGGER, Change, Kind, receiver
 from ghsync.window import SyncWindow
 from ghsync.writer import WarehouseWriter
 
@@ -86,6 +86,7 @@ __all__ = [
     "INTERRUPTED_EXIT_CODE",
     "MAX_BODY_BYTES",
     "OWNER",
+    "RECEIVER_LOGGER",
     "AllTokensInvalid",
     "Change",
     "CheckRunBatches",
@@ -107,6 +108,7 @@ __all__ = [
     "PendingCheck",
     "PrPage",
     "PullRequestNode",
+    "RedactingFilter",
     "RepoMeta",
     "RepoNotFound",
     "RepoOutcome",

@@ -40,6 +40,7 @@ from ghsync.github.fetch import validate_repo_names
 from ghsync.log import get_logger
 
 log = get_logger(__name__)
+RECEIVER_LOGGER = log.name
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 """Deliveries above this are refused (GitHub caps payloads at 25 MB; a PR event with a long

@@ -243,6 +243,8 @@ def test_webhook_deliveries_sync_just_their_repositories(
         assert ended_after[REPO_QUIET] == ended_before[REPO_QUIET]  # not synced again
         assert all(ended_after[r] > ended_before[r] for r in (REPO_PR, REPO_CI, REPO_BURST))
 
+        told = stack.log("receiver").read_text()  # a line per delivery
+        assert all(f"delivery {d['id']}" in told for d in sent)
         logs = stack.api("/logs/filter", {"limit": 200})
         texts = [stack.log(name).read_text() for name in stack.processes]
         texts += [json.dumps(logs), json.dumps(runs)]

@@ -92,6 +92,9 @@ def test_serves_with_the_secret_of_a_block_until_sigterm(
         _, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert BLOCK_SECRET not in line + err and ENV_SECRET not in line + err
+    # a line per delivery, with its time: the refused one and the emitted one
+    assert "INFO delivery " in err and "pull_request.opened acme/app -> github.pull-request" in err
+    assert "WARNING refused a delivery from 127.0.0.1: 401" in err
 
 
 def test_refuses_to_start_without_a_secret(prefect_server: str) -> None:
