@@ -16,8 +16,6 @@ After a first sync of the org (the `incremental` deployment):
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import http.client
 import json
 import time
@@ -32,6 +30,7 @@ from typing import Any
 import pytest
 
 from ghsync.emulator import Emulator, EmulatorConfig, running_emulator
+from ghsync.emulator.webhooks import sign
 from tests.e2e.fan_out_stack import FINAL, until
 from tests.e2e.prefect_stack import (
     BIN,
@@ -109,15 +108,12 @@ def refusals(url: str) -> dict[str, int]:
             headers["X-Hub-Signature-256"] = signature
         return post(url, payload, headers)
 
-    def sign(payload: bytes, secret: str = SECRET) -> str:
-        return "sha256=" + hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
-
     return {
         "no signature": send(body, None),
         "bad signature": send(body, "sha256=" + "0" * 64),
-        "wrong secret": send(body, sign(body, "not-the-secret")),
+        "wrong secret": send(body, sign("not-the-secret", body)),
         "oversized": oversized(url),
-        "malformed": send(b"{oops", sign(b"{oops")),
+        "malformed": send(b"{oops", sign(SECRET, b"{oops")),
     }
 
 

@@ -3,8 +3,6 @@ server (the session's), its secret from a Secret block; what it refuses to start
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 import signal
@@ -20,14 +18,11 @@ from pathlib import Path
 import pytest
 from prefect.blocks.system import Secret
 
+from ghsync.emulator.webhooks import sign
+from tests.e2e.prefect_stack import free_port
+
 BIN = Path(sys.executable).parent
 BLOCK_SECRET, ENV_SECRET = "block-secret-91e2", "env-secret-03a7"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def environment(**settings: str | None) -> dict[str, str]:
@@ -54,8 +49,7 @@ def deliver(port: int, secret: str) -> tuple[int, dict[str, str]]:
         "Content-Type": "application/json",
         "X-GitHub-Event": "pull_request",
         "X-GitHub-Delivery": str(uuid.uuid4()),
-        "X-Hub-Signature-256": "sha256="
-        + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
+        "X-Hub-Signature-256": sign(secret, body),
     }
     request = urllib.request.Request(f"http://127.0.0.1:{port}/webhook", body, headers)
     try:

@@ -8,8 +8,6 @@ test's: tests/e2e/test_webhooks.py).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import uuid
@@ -24,6 +22,7 @@ from aiohttp import web
 
 from ghsync import Change, ConfigError, Kind, receiver
 from ghsync.emulator import Emulator, EmulatorConfig, started_emulator
+from ghsync.emulator.webhooks import sign
 
 SECRET = "hook-secret-5f1e"
 REPO = "acme/repo-1"
@@ -71,7 +70,7 @@ async def emulator(hook: Running) -> AsyncIterator[Emulator]:
 
 
 def signed(body: bytes, secret: str = SECRET) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return sign(secret, body)
 
 
 async def deliver(
